@@ -1,0 +1,5 @@
+import sys
+
+from canbao.cli import main
+
+sys.exit(main())

@@ -1,0 +1,124 @@
+"""Run parameters: defaults from the contract, overridden by ``params/<district>.yaml``.
+
+YAML becomes frozen dataclasses, so an unknown key fails loudly instead of being
+silently ignored (papermill only warns about unknown parameters).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+@dataclass(frozen=True)
+class LinkageConfig:
+    """Thresholds and knobs of the comparison (比对) stage."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    # Splink match probability at or above which a probabilistic link is accepted.
+    match_threshold: float = 0.99
+    # Links with probability in [review_threshold, match_threshold) go to clerical review.
+    review_threshold: float = 0.5
+    # EM and u-sampling caps (see ../docs/design.md and splink5 notes).
+    em_max_pairs: float = 2e6
+    u_max_pairs: float = 1e6
+    seed: int = 20261128
+    # Relink the whole district instead of only new/changed rows.
+    full_relink: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """Whole-period guards: a bad extract aborts before the registry changes."""
+
+    # Share of population rows without a usable ID above which the period aborts.
+    max_unusable_id_share: float = 0.05
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    """Household survey (入户调查) rules."""
+
+    student_max_age: int = 25  # a claimed 在校学生 aged >= this is rejected
+    roster_password: str | None = None
+
+
+@dataclass(frozen=True)
+class BulletinConfig:
+    """Footer and ranking of the 进度通报."""
+
+    unit: str = ""  # 填报单位
+    reviewer: str = ""  # 审核人
+    preparer: str = ""  # 填表人
+    rank_by: Literal["coverage", "survey_completion"] = "coverage"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a district run needs besides its input folder."""
+
+    district_code: str
+    district_name: str = ""
+    # Workers for township notebooks; 0 means the machine's core count.
+    workers: int = 0
+    # Per extract: source header -> contract header (e.g. {"hukou": {"身份证号": "公民身份号码"}}).
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per code table: source value -> contract code (e.g. {"hukou_status": {"其它": "管理中"}}).
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Township display names overriding the hukou extract / reference list.
+    township_names: dict[str, str] = field(default_factory=dict)
+    linkage: LinkageConfig = field(default_factory=LinkageConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
+    bulletin: BulletinConfig = field(default_factory=BulletinConfig)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {
+    "linkage": LinkageConfig,
+    "safety": SafetyConfig,
+    "survey": SurveyConfig,
+    "bulletin": BulletinConfig,
+}
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config:
+    """Build a Config, raising ``ValueError`` on unknown keys (typos must not pass)."""
+    raw = dict(raw)
+    known = {f.name for f in dataclasses.fields(Config)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"unknown params key(s): {', '.join(sorted(unknown))}")
+    for name, cls in _SECTIONS.items():
+        if name in raw and not isinstance(raw[name], cls):
+            section = dict(raw[name] or {})
+            bad = set(section) - {f.name for f in dataclasses.fields(cls)}
+            if bad:
+                raise ValueError(f"unknown params key(s) in {name}: {', '.join(sorted(bad))}")
+            raw[name] = cls(**section)
+    raw["district_code"] = str(raw["district_code"])
+    return Config(**raw)
+
+
+def load_config(district_code: str, params_dir: Path | None = None) -> Config:
+    """Defaults for ``district_code``, overridden by ``params/<district_code>.yaml`` if present."""
+    raw: dict[str, Any] = {"district_code": district_code}
+    if params_dir is not None:
+        path = Path(params_dir) / f"{district_code}.yaml"
+        if path.exists():
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if str(loaded.get("district_code", district_code)) != district_code:
+                raise ValueError(f"{path}: district_code {loaded['district_code']} != {district_code}")
+            raw.update(loaded)
+    return config_from_dict(raw)
