@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine (Debian 12, Python 3.11):
+#   bash scripts/bootstrap.sh demo   # set up, generate the demo district, run it end to end
+#   bash scripts/bootstrap.sh test   # set up, run the test suite (pytest + nbval)
+#   bash scripts/bootstrap.sh setup  # set up only
+# Set-up is idempotent: the venv is rebuilt only when requirements.lock changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+apt_packages=(poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+
+system_setup() {
+    # WeasyPrint needs Pango (+ harfbuzz-subset for fast font subsetting); tests use pdftoppm/pdffonts.
+    local missing=()
+    for p in "${apt_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "== installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_setup() {
+    local stamp="$VENV/.canbao-lock.sha256"
+    local want
+    want=$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    echo "== creating $VENV from requirements.lock"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q "pip==26.3"
+    # --no-deps: exactly the pinned set, nothing re-resolved (keeps rfc3987-syntax out: toolchain.md §1)
+    "$VENV/bin/python" -m pip install -q --no-deps -r requirements.lock
+    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+    "$VENV/bin/python" -m ipykernel install --sys-prefix --name canbao --display-name "canbao (venv)" >/dev/null
+    echo "$want" > "$stamp"
+}
+
+setup() {
+    system_setup
+    python_setup
+}
+
+case "${1:-}" in
+    setup)
+        setup ;;
+    demo)
+        setup
+        "$VENV/bin/canbao" demo --district 430302 --people "${CANBAO_DEMO_PEOPLE:-50000}" --seed 20261128
+        "$VENV/bin/canbao" run data/raw/430302
+        echo "== done: open reports/430302/index.html" ;;
+    test)
+        setup
+        shift || true
+        "$VENV/bin/python" -m pytest "$@" ;;
+    *)
+        echo "usage: bash scripts/bootstrap.sh {demo|test|setup}" >&2; exit 2 ;;
+esac
