@@ -52,6 +52,7 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("SET enable_progress_bar = false")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         # Fetch so the connection is free again (DuckDB 2 keeps a pending result busy).

@@ -1,0 +1,300 @@
+"""Registry fixtures for the bulletin and render tests (and a check that they hold together).
+
+``build_small`` is a hand-countable registry of 雨湖区 (two townships, two
+periods); the expected figures are worked out in tests/test_bulletin.py.
+``build_synthetic`` is a larger, seeded registry (all 12 townships of 雨湖区,
+four periods) for charts, the notebook and the PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+
+from canbao.engine import DuckDBEngine
+
+DISTRICT = "430302"
+P1, P2 = dt.date(2026, 11, 15), dt.date(2026, 11, 30)
+A, B = "430302001", "430302100"  # 雨湖路街道, 鹤岭镇
+A1, A2, B1 = "430302001001", "430302001002", "430302100001"
+
+REG_COLS = [
+    "period",
+    "person_id",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "population",
+    "township_code",
+    "village_code",
+    "life_status",
+    "pension_status",
+    "medical_status",
+    "registration",
+    "household_no",
+    "address",
+    "relation",
+    "first_period",
+    "last_period",
+]
+
+
+def _reg(period, pid, pop, tw, vil, life, pen, med, reg) -> dict:
+    return {
+        "period": period,
+        "person_id": pid,
+        "id_number": f"4303021980010{pid[-5:]}",
+        "name": f"张{pid[-1]}",
+        "sex": "1",
+        "birth_date": dt.date(1980, 1, 1),
+        "population": pop,
+        "township_code": tw,
+        "village_code": vil,
+        "life_status": life,
+        "pension_status": pen,
+        "medical_status": med,
+        "registration": reg,
+        "household_no": "H" + pid[-3:],
+        "address": "湖南省湘潭市雨湖区",
+        "relation": "02",
+        "first_period": P1,
+        "last_period": period,
+    }
+
+
+def build_small(engine: DuckDBEngine) -> None:
+    """Nine persons, two periods; see tests/test_bulletin.py for the figures they give."""
+    il, ie, ni, ex, na = (
+        "insured_local",
+        "insured_elsewhere",
+        "not_insured",
+        "exempt",
+        "not_applicable",
+    )
+    p = [f"P430302-000000{i}" for i in range(10)]
+    rows = [
+        # period 1
+        _reg(P1, p[1], "hukou", A, A1, "alive", il, il, "confirmed"),
+        _reg(P1, p[2], "hukou", A, A1, "alive", ni, il, "survey"),
+        _reg(P1, p[3], "hukou", A, A1, "alive", ex, il, "confirmed"),
+        _reg(P1, p[4], "hukou", A, A1, "deceased", na, na, "not_applicable"),
+        _reg(P1, p[5], "hukou", A, A2, "alive", ie, ie, "needs_correction"),
+        _reg(P1, p[6], "resident", A, A2, "alive", il, il, "confirmed"),
+        _reg(P1, p[7], "hukou", B, B1, "alive", ni, ni, "survey"),
+        _reg(P1, p[8], "hukou", B, B1, "alive", il, il, "confirmed"),
+        # period 2
+        _reg(P2, p[1], "hukou", A, A1, "alive", il, il, "confirmed"),
+        _reg(P2, p[2], "hukou", A, A1, "alive", il, il, "surveyed"),
+        _reg(P2, p[3], "hukou", A, A1, "alive", ex, il, "confirmed"),
+        _reg(P2, p[4], "hukou", A, A1, "deceased", na, na, "not_applicable"),
+        _reg(P2, p[5], "hukou", A, A2, "alive", ie, ie, "confirmed"),
+        _reg(P2, p[6], "resident", A, A2, "alive", il, il, "confirmed"),
+        _reg(P2, p[7], "hukou", B, B1, "moved_out", na, na, "not_applicable"),
+        _reg(P2, p[8], "hukou", B, B1, "alive", il, il, "confirmed"),
+        _reg(P2, p[9], "hukou", B, B1, "alive", ni, il, "survey"),
+    ]
+    engine.register_df("registry_history", pd.DataFrame(rows, columns=REG_COLS))
+    findings = [
+        (P1, "DECEASED_ACTIVE", p[4]),
+        (P1, "DUPLICATE_MEDICAL", p[8]),
+        (P2, "DECEASED_ACTIVE", p[4]),
+        (P2, "DECEASED_BENEFIT", p[4]),
+        (P2, "DUPLICATE_REGION", p[7]),
+        (P2, "NAME_MISMATCH", p[5]),
+        (P2, "NOT_IN_POPULATION", None),
+    ]
+    engine.register_df(
+        "findings_history",
+        pd.DataFrame(
+            [(d, f, pid, "enrollment.xlsx", 3, "") for d, f, pid in findings],
+            columns=["period", "finding", "person_id", "file", "source_row", "detail"],
+        ),
+    )
+    changes = [
+        (P2, p[2], "新参保", "pension_status", "not_insured", "insured_local"),
+        (P2, p[2], "调查确认", "registration", "survey", "surveyed"),
+        (P2, p[7], "迁出", "life_status", "alive", "moved_out"),
+        (P2, p[9], "新增", None, None, None),
+        (P2, p[5], "变更", "registration", "needs_correction", "confirmed"),
+    ]
+    engine.register_df(
+        "changelog",
+        pd.DataFrame(
+            changes, columns=["period", "person_id", "change", "field", "old_value", "new_value"]
+        ),
+    )
+    tasks = [
+        (1, P1, p[2], A, A1, 1, False, "returned", "已参保", P2),
+        (1, P1, p[7], B, B1, 1, False, "rejected", "姓名不符", P2),
+        (2, P2, p[9], B, B1, 1, False, "issued", None, None),
+    ]
+    engine.register_df(
+        "survey_tasks",
+        pd.DataFrame(
+            tasks,
+            columns=[
+                "batch",
+                "period",
+                "person_id",
+                "township_code",
+                "village_code",
+                "seq_in_batch",
+                "reissued",
+                "status",
+                "result",
+                "result_period",
+            ],
+        ),
+    )
+    engine.execute("ALTER TABLE survey_tasks ALTER result_period TYPE DATE")
+
+
+SYNTH_PERIODS = [
+    dt.date(2026, 10, 15),
+    dt.date(2026, 10, 31),
+    dt.date(2026, 11, 15),
+    dt.date(2026, 11, 30),
+]
+
+
+def build_synthetic(engine: DuckDBEngine, seed: int = 7, per_village: int = 40) -> None:
+    """All townships/villages of 雨湖区 (bundled list), coverage improving period by period."""
+    from canbao import refdata
+
+    rng = random.Random(seed)
+    vil = refdata.villages(DISTRICT)
+    tw = refdata.townships(DISTRICT)
+    names = dict(zip(tw["code"], tw["name"], strict=True))
+    quality = {c: 0.55 + 0.4 * rng.random() for c in tw["code"]}
+    people = []
+    n = 0
+    for _, v in vil.iterrows():
+        for _ in range(per_village):
+            n += 1
+            people.append(
+                (f"P{DISTRICT}-{n:07d}", v["township_code"], v["code"], rng.random(), rng.random())
+            )
+    reg, tasks, findings, changes = [], [], [], []
+    for k, period in enumerate(SYNTH_PERIODS):
+        for pid, t, vcode, r1, r2 in people:
+            q = min(0.99, quality[t] + 0.08 * k)
+            dead = r2 < 0.02
+            resident = r2 > 0.97
+            exempt = 0.02 <= r2 < 0.12
+            pen = (
+                "not_applicable"
+                if dead
+                else ("exempt" if exempt else ("insured_local" if r1 < q else "not_insured"))
+            )
+            med = (
+                "not_applicable"
+                if dead
+                else ("insured_local" if r1 < min(0.995, q + 0.1) else "not_insured")
+            )
+            surveyed = r1 >= q and r2 < 0.5 and k >= 2
+            regn = (
+                "not_applicable"
+                if dead
+                else "surveyed"
+                if surveyed
+                else "survey"
+                if "not_insured" in (pen, med)
+                else "needs_correction"
+                if 0.12 <= r2 < 0.14 and k < 3
+                else "confirmed"
+            )
+            reg.append(
+                _reg(
+                    period,
+                    pid,
+                    "resident" if resident else "hukou",
+                    t,
+                    vcode,
+                    "deceased" if dead else "alive",
+                    pen,
+                    med,
+                    regn,
+                )
+            )
+            if not dead and r1 >= quality[t] and k == 0 and not exempt:
+                tasks.append(
+                    (
+                        "第1批",
+                        SYNTH_PERIODS[0],
+                        pid,
+                        t,
+                        vcode,
+                        1,
+                        False,
+                        "accepted" if r2 < 0.5 else "issued",
+                        None,
+                        SYNTH_PERIODS[2] if r2 < 0.5 else None,
+                    )
+                )
+            if dead and k >= 1:
+                findings.append((period, "DECEASED_ACTIVE", pid, "enrollment.xlsx", None, ""))
+            if 0.5 < r2 < 0.51:
+                findings.append((period, "DUPLICATE_MEDICAL", pid, "enrollment.xlsx", None, ""))
+            prev_q = min(0.99, quality[t] + 0.08 * (k - 1))
+            if k >= 1 and prev_q <= r1 < q and not dead and not exempt:
+                changes.append(
+                    (period, pid, "新参保", "pension_status", "not_insured", "insured_local")
+                )
+    engine.register_df("registry_history", pd.DataFrame(reg, columns=REG_COLS))
+    engine.register_df(
+        "survey_tasks",
+        pd.DataFrame(
+            tasks,
+            columns=[
+                "batch",
+                "period",
+                "person_id",
+                "township_code",
+                "village_code",
+                "seq_in_batch",
+                "reissued",
+                "status",
+                "result",
+                "result_period",
+            ],
+        ),
+    )
+    engine.execute("ALTER TABLE survey_tasks ALTER result_period TYPE DATE")
+    engine.execute("ALTER TABLE survey_tasks ALTER result TYPE VARCHAR")
+    engine.register_df(
+        "findings_history",
+        pd.DataFrame(
+            findings, columns=["period", "finding", "person_id", "file", "source_row", "detail"]
+        ),
+    )
+    engine.register_df(
+        "changelog",
+        pd.DataFrame(
+            changes, columns=["period", "person_id", "change", "field", "old_value", "new_value"]
+        ),
+    )
+    pop = vil.assign(township_name=vil["township_code"].map(names)).rename(
+        columns={"code": "village_code", "name": "village_name"}
+    )[["township_code", "township_name", "village_code", "village_name"]]
+    engine.register_df("population", pop)
+
+
+def test_small_fixture_has_one_row_per_person_and_period():
+    eng = DuckDBEngine()
+    build_small(eng)
+    dup = eng.scalar(
+        "SELECT count(*) FROM (SELECT period, person_id FROM registry_history GROUP BY ALL HAVING count(*) > 1)"
+    )
+    assert dup == 0
+    assert eng.scalar("SELECT count(DISTINCT period) FROM registry_history") == 2
+
+
+def test_synthetic_fixture_covers_every_township_and_period():
+    eng = DuckDBEngine()
+    build_synthetic(eng, per_village=5)
+    assert eng.scalar("SELECT count(DISTINCT township_code) FROM registry_history") == 12
+    assert eng.scalar("SELECT count(DISTINCT period) FROM registry_history") == 4
+    assert eng.scalar("SELECT count(*) FROM survey_tasks") > 0
