@@ -1,0 +1,194 @@
+"""全民参保登记表 (个人): one printable A4-portrait page per person of a village roster.
+
+No official layout is published (domain §10), so the form merges the field list of
+domain §2.1: identity and known coverage pre-filled, the rest left blank for the
+officer and the person's signature. One sheet per village with a page break after
+each person prints a whole village in one go and keeps the file small; the
+sheet is protected like the roster (only the blank fields are unlocked).
+Like the roster it goes only to that village's officer, so it carries the full ID.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, Protection
+from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.worksheet import Worksheet
+
+from canbao.rosters import (
+    BORDER,
+    COVERAGE_NAMES,
+    FONT,
+    HEAD_FILL,
+    OFFICER_FILL,
+    OUTCOME_NAMES,
+    RELATION_NAMES,
+    SEX_NAMES,
+    RosterMeta,
+    Styles,
+    _print_setup,
+    _protect,
+    _protect_workbook,
+    _text,
+    batch_label,
+    fixed_time,
+    save_workbook_fixed,
+)
+
+FORM_SHEET = "登记表"
+WIDTHS = (16, 30, 16, 30)
+POPULATION_NAMES = {"hukou": "户籍人口", "resident": "常住人口（非本地户籍）"}
+BLANK = object()  # marks a cell the officer fills in
+
+
+def _form_rows(p: dict, meta: RosterMeta) -> list[tuple[str, list]]:
+    """The rows of one person's form: (kind, cells). kind: title/info/section/pair/wide/table."""
+    outcome_boxes = "　".join(f"□{o}" for o in OUTCOME_NAMES)
+    return [
+        ("title", ["全民参保登记表（个人）"]),
+        (
+            "info",
+            [
+                f"{meta.district_name} {meta.township_name} {meta.village_name}　"
+                f"{batch_label(meta.batch)}　登记编号：{_text(p.get('person_id'))}"
+            ],
+        ),
+        ("section", ["一、基本信息"]),
+        ("pair", ["姓名", _text(p.get("name")), "证件类型", "居民身份证"]),
+        (
+            "pair",
+            [
+                "公民身份号码",
+                _text(p.get("id_number")),
+                "性别",
+                SEX_NAMES.get(_text(p.get("sex")), ""),
+            ],
+        ),
+        ("pair", ["出生日期", _text(p.get("birth_date")), "民族", BLANK]),
+        (
+            "pair",
+            [
+                "户号",
+                _text(p.get("household_no")),
+                "与户主关系",
+                RELATION_NAMES.get(_text(p.get("relation")), _text(p.get("relation"))),
+            ],
+        ),
+        ("wide", ["户籍地址", _text(p.get("address"))]),
+        (
+            "pair",
+            [
+                "人员类别",
+                POPULATION_NAMES.get(_text(p.get("population")), ""),
+                "户籍性质",
+                "□农业　□非农业　□居民",
+            ],
+        ),
+        ("wide", ["现居住地址", BLANK]),
+        ("pair", ["联系电话", BLANK, "文化程度", BLANK]),
+        ("pair", ["婚姻状况", BLANK, "就业状态", BLANK]),
+        ("wide", ["从业单位名称", BLANK]),
+        ("section", ["二、参保情况（系统比对结果已预填，请核实）"]),
+        ("table", ["险种", "当前状态", "参保地", "首次参保日期"]),
+        (
+            "pair",
+            ["基本养老保险", COVERAGE_NAMES.get(_text(p.get("pension_status")), ""), BLANK, BLANK],
+        ),
+        (
+            "pair",
+            ["基本医疗保险", COVERAGE_NAMES.get(_text(p.get("medical_status")), ""), BLANK, BLANK],
+        ),
+        ("pair", ["失业/工伤/生育", BLANK, BLANK, BLANK]),
+        ("section", ["三、核实情况"]),
+        ("wide", ["核实情况", outcome_boxes]),
+        ("wide", ["未参保原因", BLANK]),
+        ("wide", ["备注", BLANK]),
+        ("pair", ["本人（家属）签字", BLANK, "签字日期", BLANK]),
+        ("pair", ["采集人", BLANK, "采集日期", BLANK]),
+    ]
+
+
+_BOX = {"border": BORDER, "alignment": Alignment(vertical="center", wrap_text=True)}
+_BOLD = Font(name=FONT, size=10, bold=True)
+_PLAIN = Font(name=FONT, size=10)
+_UNLOCKED = Protection(locked=False)
+
+
+def _label(st: Styles, ws: Worksheet, r: int, c: int, v) -> None:
+    st.put(ws, r, c, v, "label", font=_BOLD, fill=HEAD_FILL, **_BOX)
+
+
+def _fill(st: Styles, ws: Worksheet, r: int, c: int, v) -> None:
+    if v is BLANK:
+        st.put(
+            ws, r, c, None, "blank", font=_PLAIN, fill=OFFICER_FILL, protection=_UNLOCKED, **_BOX
+        )
+    else:
+        st.put(ws, r, c, v, "value", font=_PLAIN, **_BOX)
+
+
+def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
+    """Write a village's 登记表: one page per person, in roster order.
+
+    Args: people with person_id, name, id_number, sex, birth_date, household_no,
+    relation, address, population, pension_status, medical_status; the path; the
+    village's meta. Returns: the path written.
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = FORM_SHEET
+    for j, w in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[chr(64 + j)].width = w
+    r = 1
+    st = Styles()
+    breaks = RowBreak()
+    for p in people.to_dict("records"):
+        for kind, cells in _form_rows(p, meta):
+            if kind in ("title", "info", "section"):
+                ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+                size, bold = {"title": (16, True), "info": (9, False), "section": (11, True)}[kind]
+                st.put(
+                    ws,
+                    r,
+                    1,
+                    cells[0],
+                    kind,
+                    font=Font(name=FONT, size=size, bold=bold),
+                    alignment=Alignment(
+                        horizontal="center" if kind == "title" else "left", vertical="center"
+                    ),
+                )
+                ws.row_dimensions[r].height = {"title": 36, "info": 18, "section": 22}[kind]
+            elif kind == "wide":
+                ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
+                _label(st, ws, r, 1, cells[0])
+                _fill(st, ws, r, 2, cells[1])
+                for j in (3, 4):  # merged cells keep the border when printed
+                    st.put(ws, r, j, None, "edge", **_BOX)
+                ws.row_dimensions[r].height = 30
+            else:  # pair / table
+                for j, v in enumerate(cells, start=1):
+                    if kind == "table" or j in (1, 3) and v is not BLANK:
+                        _label(st, ws, r, j, v)
+                    else:
+                        _fill(st, ws, r, j, v)
+                ws.row_dimensions[r].height = 26
+            r += 1
+        breaks.append(Break(id=r - 1))
+        r += 1  # a spacer row, so merged blocks never touch
+    ws.row_breaks = breaks
+    _print_setup(
+        ws,
+        landscape=False,
+        title_rows=None,
+        header=f"{meta.district_name} {meta.township_name} {meta.village_name} "
+        f"{batch_label(meta.batch)} {meta.issue_date.isoformat()}",
+    )
+    ws.oddFooter.right.text = ""
+    ws.print_area = f"A1:D{max(r - 1, 1)}"
+    _protect(ws, meta.password)
+    _protect_workbook(wb, meta.password)
+    return save_workbook_fixed(wb, path, fixed_time(meta.issue_date))
