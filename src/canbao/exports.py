@@ -1,0 +1,150 @@
+"""Stage 8: the period's machine-readable exports (contract §2), byte-deterministic.
+
+Every export is one ``SELECT`` whose columns are all text (dates ``YYYY-MM-DD``,
+probabilities with 6 decimals, NULL → empty) under a total ``ORDER BY``, written as
+UTF-8, comma-separated, with a header and ``\\n`` line endings. ``registry.csv`` is
+read from ``registry_history`` so :func:`canbao.registry.export_as_of` reproduces it
+byte for byte. ID numbers outside ``registry.csv`` are masked (contract §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from canbao.config import Config
+from canbao.engine import Engine
+from canbao.pipeline import PeriodContext
+from canbao.privacy import mask_id_sql
+from canbao.tables import table_names
+
+REGISTRY_CSV_COLUMNS: tuple[str, ...] = (
+    "person_id", "id_number", "name", "sex", "birth_date", "population",
+    "township_code", "village_code", "life_status", "pension_status",
+    "medical_status", "registration",
+)  # fmt: skip
+LINKS_CSV_COLUMNS = ("source_row", "file", "member_no", "person_id", "method", "match_probability")
+FINDINGS_CSV_COLUMNS = ("finding", "person_id", "file", "source_row", "detail")
+RECONCILIATION_CSV_COLUMNS = ("extract", "file", "rows_read", "rows_loaded", "rows_rejected")
+REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value")
+CHANGELOG_CSV_COLUMNS = ("period", "person_id", "change", "field", "old_value", "new_value")
+
+
+def _txt(expr: str) -> str:
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def registry_csv_sql() -> str:
+    """registry.csv of period $1, contract columns in order, by person_id."""
+    cols = [
+        "strftime(birth_date, '%Y-%m-%d') AS birth_date"
+        if c == "birth_date"
+        else f"{_txt(c)} AS {c}"
+        for c in REGISTRY_CSV_COLUMNS
+    ]
+    return (
+        f"SELECT {', '.join(cols)} FROM registry_history "
+        "WHERE period = CAST($1 AS DATE) ORDER BY person_id"
+    )
+
+
+def links_csv_sql() -> str:
+    """links.csv: enrollment rows only, by file and row."""
+    return """
+    SELECT CAST(source_row AS VARCHAR) AS source_row, file, CAST(member_no AS VARCHAR) AS member_no,
+           person_id, method,
+           CASE WHEN match_probability IS NULL THEN NULL
+                ELSE printf('%.6f', CAST(match_probability AS DOUBLE)) END AS match_probability
+    FROM links WHERE source = 'enrollment'
+    ORDER BY file, source_row, person_id NULLS FIRST
+    """
+
+
+def findings_csv_sql() -> str:
+    """findings.csv in a total order (code, file, row, person, detail)."""
+    return """
+    SELECT finding, person_id, file, CAST(source_row AS VARCHAR) AS source_row, detail
+    FROM findings
+    ORDER BY finding, file NULLS FIRST, source_row NULLS FIRST, person_id NULLS FIRST,
+             detail NULLS FIRST
+    """
+
+
+def reconciliation_csv_sql() -> str:
+    return """
+    SELECT extract, file, CAST(rows_read AS VARCHAR) AS rows_read,
+           CAST(rows_loaded AS VARCHAR) AS rows_loaded,
+           CAST(rows_rejected AS VARCHAR) AS rows_rejected
+    FROM reconciliation ORDER BY extract, file
+    """
+
+
+def rejects_csv_sql() -> str:
+    return """
+    SELECT file, CAST(source_row AS VARCHAR) AS source_row, "column", reason,
+           CAST(value AS VARCHAR) AS value
+    FROM rejects
+    ORDER BY file, source_row, "column" NULLS FIRST, reason NULLS FIRST, value NULLS FIRST
+    """
+
+
+def changelog_csv_sql() -> str:
+    """changelog.csv of period $1; ID numbers in the values are masked."""
+    old = f"CASE WHEN field = 'id_number' THEN {mask_id_sql('old_value')} ELSE old_value END"
+    new = f"CASE WHEN field = 'id_number' THEN {mask_id_sql('new_value')} ELSE new_value END"
+    return f"""
+    SELECT strftime(period, '%Y-%m-%d') AS period, person_id, change, field,
+           {old} AS old_value, {new} AS new_value
+    FROM changelog WHERE period = CAST($1 AS DATE)
+    ORDER BY person_id, change, field NULLS FIRST, old_value NULLS FIRST, new_value NULLS FIRST
+    """
+
+
+def write_query_csv(
+    engine: Engine,
+    sql: str,
+    params: Sequence[Any] | None,
+    path: Path,
+    columns: Sequence[str] | None = None,
+) -> Path:
+    """Run ``sql`` (text columns) and write it as UTF-8 CSV with ``\\n`` endings.
+
+    ``columns`` gives the header when the source table is missing (empty export).
+    """
+    df = engine.query_df(sql, params) if sql else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if df is None:
+        import pandas as pd
+
+        df = pd.DataFrame(columns=list(columns or ()))
+    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
+    return path
+
+
+def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, Path]:
+    """Stage 8: write the period's CSV exports into ``ctx.exports_dir``.
+
+    Args: engine with the committed registry and the period's tables; config; context.
+    Returns: export name → path. A missing optional table gives a header-only file.
+    """
+    out = ctx.exports_dir
+    out.mkdir(parents=True, exist_ok=True)
+    period = [ctx.period]
+    specs: list[tuple[str, str, str, list[Any] | None, tuple[str, ...]]] = [
+        ("registry", "registry_history", registry_csv_sql(), period, REGISTRY_CSV_COLUMNS),
+        ("links", "links", links_csv_sql(), None, LINKS_CSV_COLUMNS),
+        ("findings", "findings", findings_csv_sql(), None, FINDINGS_CSV_COLUMNS),
+        ("reconciliation", "reconciliation", reconciliation_csv_sql(), None,
+         RECONCILIATION_CSV_COLUMNS),
+        ("rejects", "rejects", rejects_csv_sql(), None, REJECTS_CSV_COLUMNS),
+        ("changelog", "changelog", changelog_csv_sql(), period, CHANGELOG_CSV_COLUMNS),
+    ]  # fmt: skip
+    written: dict[str, Path] = {}
+    tables = table_names(engine)
+    for name, table, sql, params, columns in specs:
+        present = table in tables
+        written[name] = write_query_csv(
+            engine, sql if present else "", params, out / f"{name}.csv", columns
+        )
+    return written

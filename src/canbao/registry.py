@@ -1,0 +1,477 @@
+"""The registry (全民参保登记库): who the persons are, stable person_ids, and the period commit.
+
+Stage 3 (:func:`resolve_persons`) turns the period's population rows into persons and
+gives each a ``person_id`` that survives re-runs, reordered rows and corrected IDs or
+names. Stage 7 (:func:`commit_period`) writes the classified persons into the
+persistent registry, its per-period history, the findings history and the change log,
+in one transaction. :func:`export_as_of` reproduces any past period's ``registry.csv``.
+
+Decisions (docs/design.md, contract §2, domain §8):
+
+* A person who leaves every population extract keeps their registry row unchanged
+  (``last_period`` < the current period flags them) and gets a 取消 change; they are
+  not in the period's ``registry.csv``. ``registry_history`` holds, per period, exactly
+  the persons exported that period, so an as-of export is that period's export.
+* ``registry`` is derived from ``registry_history`` (each person's latest row, plus
+  ``first_period``/``last_period``), so re-running a period replaces it cleanly.
+* ``person_ids`` maps every canonical ID a person has carried to their person_id (one
+  row per (person_id, id_number)); an ID-less person has one row with NULL id_number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from canbao.changelog import changelog_insert_sql
+from canbao.config import Config
+from canbao.engine import Engine, open_engine
+from canbao.errors import PeriodAborted
+from canbao.exports import registry_csv_sql, write_query_csv
+from canbao.pipeline import PeriodContext
+from canbao.privacy import mask_id_sql
+from canbao.tables import has_table, scalar
+
+# ---------------------------------------------------------------- persistent tables
+
+REGISTRY_COLUMNS: tuple[str, ...] = (
+    "person_id", "id_number", "name", "sex", "birth_date", "population",
+    "township_code", "village_code", "life_status", "pension_status",
+    "medical_status", "registration",
+)  # fmt: skip
+# Kept beside the contract columns: rosters need the household, matching needs the name forms.
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "household_no", "address", "relation", "name_simp", "name_pinyin", "ethnicity",
+)  # fmt: skip
+
+_COLUMN_TYPES = {"birth_date": "DATE"}
+
+
+def _cols_ddl(cols: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} {_COLUMN_TYPES.get(c, 'VARCHAR')}" for c in cols)
+
+
+def persistent_tables_sql() -> list[str]:
+    """DDL of the registry's persistent tables (idempotent)."""
+    hist_cols = REGISTRY_COLUMNS + EXTRA_COLUMNS
+    return [
+        "CREATE TABLE IF NOT EXISTS person_ids (person_id VARCHAR, id_number VARCHAR, "
+        "first_period DATE)",
+        f"CREATE TABLE IF NOT EXISTS registry_history (period DATE, {_cols_ddl(hist_cols)})",
+        f"CREATE TABLE IF NOT EXISTS registry ({_cols_ddl(hist_cols)}, first_period DATE, "
+        "last_period DATE)",
+        "CREATE TABLE IF NOT EXISTS findings_history (period DATE, finding VARCHAR, "
+        "person_id VARCHAR, file VARCHAR, source_row INTEGER, detail VARCHAR)",
+        "CREATE TABLE IF NOT EXISTS changelog (period DATE, person_id VARCHAR, change VARCHAR, "
+        "field VARCHAR, old_value VARCHAR, new_value VARCHAR)",
+    ]
+
+
+def ensure_registry_tables(engine: Engine) -> None:
+    """Create the persistent tables if this is the district's first period."""
+    for sql in persistent_tables_sql():
+        engine.execute(sql)
+
+
+# ---------------------------------------------------------------- stage 3: persons
+
+
+def unusable_id_counts_sql() -> str:
+    """Population rows, and those without a usable (valid or upgraded) canonical ID."""
+    return "SELECT count(*), count(*) FILTER (WHERE id_number IS NULL) FROM population"
+
+
+def check_population(engine: Engine, cfg: Config) -> None:
+    """Abort the period before anything changes (江津 practice, domain §8; issue 7)."""
+    if not has_table(engine, "population"):
+        raise PeriodAborted("no population table: the hukou extract was not loaded")
+    total, unusable = engine.query_df(unusable_id_counts_sql()).iloc[0].tolist()
+    if not total:
+        raise PeriodAborted("the population extract is empty: nobody would be left in the registry")
+    share = unusable / total
+    if share > cfg.safety.max_unusable_id_share:
+        raise PeriodAborted(
+            f"{unusable} of {total} population rows ({share:.1%}) have no usable 公民身份号码, "
+            f"above safety.max_unusable_id_share = {cfg.safety.max_unusable_id_share:.1%}"
+        )
+
+
+def _sex_expr(alias: str) -> str:
+    # 公安's sex column wins; digit 17 of the ID (odd = 男) fills a blank one.
+    return (
+        f"coalesce({alias}.sex, CASE WHEN {alias}.id_number IS NOT NULL THEN "
+        f"CASE WHEN TRY_CAST(substr({alias}.id_number, 17, 1) AS INTEGER) % 2 = 1 "
+        "THEN '1' ELSE '2' END END)"
+    )
+
+
+def _birth_expr(alias: str) -> str:
+    return (
+        f"coalesce({alias}.birth_date, "
+        f"CAST(try_strptime(substr({alias}.id_number, 7, 8), '%Y%m%d') AS DATE))"
+    )
+
+
+def population_keyed_sql() -> str:
+    """Every population row with its person key: the ID, or name|birth|户号|village without one."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE _rp_pop AS
+    SELECT p.file, p.source_row, p.source, p.id_number, p.name, p.name_simp, p.name_pinyin,
+           {_sex_expr("p")} AS sex, {_birth_expr("p")} AS birth_date,
+           p.township_code, p.village_code, p.household_no, p.relation, p.address,
+           coalesce(p.life_status, 'alive') AS life_status, p.ethnicity, p.status_date,
+           CASE WHEN p.id_number IS NOT NULL THEN 'I:' || p.id_number
+                ELSE 'N:' || coalesce(p.name, '') || '|' || coalesce(CAST(p.birth_date AS VARCHAR), '')
+                     || '|' || coalesce(p.household_no, '') || '|' || coalesce(p.village_code, '')
+           END AS gkey
+    FROM population p
+    """
+
+
+def person_candidates_sql() -> str:
+    """One row per person key: the 户籍 row wins over 常住, a 管理中 row over others."""
+    return """
+    CREATE OR REPLACE TEMP TABLE _rp_cand AS
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (
+            PARTITION BY gkey
+            ORDER BY (source = 'hukou') DESC, (life_status = 'alive') DESC,
+                     status_date DESC NULLS LAST, household_no NULLS LAST,
+                     village_code NULLS LAST, file, source_row) AS rn
+        FROM _rp_pop)
+    WHERE rn = 1
+    """
+
+
+def match_by_id_sql() -> str:
+    """Known IDs keep their person_id; if two keys claim one person, the newest ID wins."""
+    return """
+    CREATE OR REPLACE TEMP TABLE _rp_match AS
+    SELECT gkey, person_id, 'id' AS resolved_by FROM (
+        SELECT c.gkey, i.person_id,
+               row_number() OVER (PARTITION BY i.person_id
+                                  ORDER BY i.first_period DESC, c.id_number) AS rn
+        FROM _rp_cand c
+        JOIN (SELECT id_number, min(person_id) AS person_id, max(first_period) AS first_period
+              FROM person_ids WHERE id_number IS NOT NULL GROUP BY id_number) i
+          ON i.id_number = c.id_number)
+    WHERE rn = 1
+    """
+
+
+def _unclaimed_registry_sql() -> str:
+    return (
+        "SELECT * FROM registry r WHERE NOT EXISTS "
+        "(SELECT 1 FROM _rp_match m WHERE m.person_id = r.person_id)"
+    )
+
+
+def _unclaimed_cand_sql() -> str:
+    return (
+        "SELECT * FROM _rp_cand c WHERE NOT EXISTS "
+        "(SELECT 1 FROM _rp_match m WHERE m.gkey = c.gkey)"
+    )
+
+
+def match_without_id_sql() -> str:
+    """ID-less persons: same name, birth date, 户号 and village as an ID-less registry person."""
+    return f"""
+    INSERT INTO _rp_match
+    WITH c AS (
+        SELECT gkey, name, birth_date, household_no, village_code,
+               row_number() OVER (PARTITION BY name, birth_date, household_no, village_code
+                                  ORDER BY gkey) AS rn
+        FROM ({_unclaimed_cand_sql()}) WHERE id_number IS NULL),
+    r AS (
+        SELECT person_id, name, birth_date, household_no, village_code,
+               row_number() OVER (PARTITION BY name, birth_date, household_no, village_code
+                                  ORDER BY person_id) AS rn
+        FROM ({_unclaimed_registry_sql()}) WHERE id_number IS NULL)
+    SELECT c.gkey, r.person_id, 'name_key'
+    FROM c JOIN r
+      ON c.name IS NOT DISTINCT FROM r.name AND c.birth_date IS NOT DISTINCT FROM r.birth_date
+     AND c.household_no IS NOT DISTINCT FROM r.household_no
+     AND c.village_code IS NOT DISTINCT FROM r.village_code AND c.rn = r.rn
+    """
+
+
+def match_corrected_sql() -> str:
+    """A registry person not found by ID, matched one-to-one to a new-ID (or ID-less) row.
+
+    Same simplified name or same pinyin (a corrected 同音字/繁体), birth date (known) and sex,
+    and the same 户号 (or, when either has none, the same village). Ambiguous pairs are
+    left alone: a wrong merge is worse than a new person_id.
+    """
+    same_place = (
+        "CASE WHEN c.household_no IS NOT NULL AND r.household_no IS NOT NULL "
+        "THEN c.household_no = r.household_no "
+        "ELSE c.village_code IS NOT DISTINCT FROM r.village_code END"
+    )
+    # Two equi-joins (simplified name; pinyin) instead of one OR join: hash joins at scale.
+    joins = " UNION ".join(
+        f"""
+        SELECT c.gkey, r.person_id
+        FROM c JOIN r ON c.{key} = r.{key} AND c.birth_date = r.birth_date
+        WHERE c.sex IS NOT DISTINCT FROM r.sex AND {same_place}"""
+        for key in ("name_simp", "name_pinyin")
+    )
+    return f"""
+    INSERT INTO _rp_match
+    WITH c AS ({_unclaimed_cand_sql()}),
+    r AS ({_unclaimed_registry_sql()}),
+    pairs AS ({joins}),
+    counted AS (
+        SELECT *, count(*) OVER (PARTITION BY gkey) AS n_c,
+                  count(*) OVER (PARTITION BY person_id) AS n_r
+        FROM pairs)
+    SELECT gkey, person_id, 'corrected' FROM counted WHERE n_c = 1 AND n_r = 1
+    """
+
+
+def new_person_ids_sql() -> str:
+    """Next numbers in order of ID, name, birth date, 户号, village, file, row ($1 district, $2 last seq)."""
+    return f"""
+    INSERT INTO _rp_match
+    SELECT gkey, printf('P%s-%07d', $1, $2 + row_number() OVER (
+               ORDER BY id_number NULLS LAST, name NULLS LAST, birth_date NULLS LAST,
+                        household_no NULLS LAST, village_code NULLS LAST, file, source_row)),
+           'new'
+    FROM ({_unclaimed_cand_sql()})
+    """
+
+
+def last_sequence_sql() -> str:
+    """The highest person_id sequence issued in the district ($1 = 'P<district>-%')."""
+    return (
+        "SELECT coalesce(max(TRY_CAST(substr(person_id, -7) AS INTEGER)), 0) "
+        "FROM person_ids WHERE person_id LIKE $1"
+    )
+
+
+def persons_sql() -> str:
+    """The ``persons`` table: one row per person this period (design.md column list)."""
+    return """
+    CREATE OR REPLACE TABLE persons AS
+    SELECT m.person_id, c.id_number, c.name, c.name_simp, c.name_pinyin, c.sex, c.birth_date,
+           CASE WHEN c.source = 'hukou' THEN 'hukou' ELSE 'resident' END AS population,
+           c.township_code, c.village_code, c.household_no, c.relation, c.address,
+           c.life_status, c.ethnicity, c.file, c.source_row, m.resolved_by
+    FROM _rp_cand c JOIN _rp_match m USING (gkey)
+    ORDER BY m.person_id
+    """
+
+
+def person_records_sql() -> str:
+    """``person_records``: every population row → its person."""
+    return """
+    CREATE OR REPLACE TABLE person_records AS
+    SELECT m.person_id, p.file, p.source_row, p.source, p.id_number
+    FROM _rp_pop p JOIN _rp_match m USING (gkey)
+    ORDER BY p.file, p.source_row
+    """
+
+
+def duplicate_person_sql() -> str:
+    """``person_findings``: DUPLICATE_PERSON (extension of the contract's codes).
+
+    Either one ID on two or more 户籍 rows (two 户号): one row for that person; or one
+    person under two IDs: same name, birth date and sex in the same 村社区 (公安's
+    duplicate registrations often sit in two households of one village): one row per
+    group, on the person of the earliest population row, the detail naming every row.
+    """
+    masked = mask_id_sql("p.id_number")
+    return f"""
+    CREATE OR REPLACE TABLE person_findings AS
+    WITH rows AS (
+        SELECT r.person_id, p.file, p.source_row, p.id_number, p.household_no, p.source
+        FROM _rp_pop p JOIN person_records r USING (file, source_row)),
+    same_id AS (
+        SELECT person_id,
+               '同一公民身份号码在户籍中出现' || count(*) || '次: '
+               || string_agg(file || '#' || source_row || ' 户号' || coalesce(household_no, '-'),
+                             '; ' ORDER BY file, source_row) AS detail
+        FROM rows WHERE source = 'hukou' AND id_number IS NOT NULL
+        GROUP BY person_id HAVING count(*) > 1),
+    grp AS (
+        SELECT p.name, p.birth_date, p.sex, p.village_code,
+               string_agg(p.file || '#' || p.source_row || ' 户号' || coalesce(p.household_no, '-')
+                          || ' ' || {masked}, '; ' ORDER BY p.file, p.source_row) AS members
+        FROM persons p
+        WHERE p.id_number IS NOT NULL AND p.village_code IS NOT NULL AND p.name IS NOT NULL
+          AND p.birth_date IS NOT NULL
+        GROUP BY p.name, p.birth_date, p.sex, p.village_code
+        HAVING count(*) > 1),
+    two_ids AS (
+        SELECT person_id, detail FROM (
+            SELECT p.person_id,
+                   '同村同姓名同出生日期同性别, 不同公民身份号码: ' || g.members AS detail,
+                   row_number() OVER (PARTITION BY g.members ORDER BY p.file, p.source_row) AS rn
+            FROM persons p JOIN grp g
+              ON p.name = g.name AND p.birth_date = g.birth_date
+             AND p.sex IS NOT DISTINCT FROM g.sex AND p.village_code = g.village_code
+            WHERE p.id_number IS NOT NULL)
+        WHERE rn = 1)
+    SELECT 'DUPLICATE_PERSON' AS finding, person_id, CAST(NULL AS VARCHAR) AS file,
+           CAST(NULL AS INTEGER) AS source_row, detail
+    FROM (SELECT * FROM same_id UNION ALL SELECT * FROM two_ids)
+    ORDER BY person_id, detail
+    """
+
+
+def resolve_persons(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
+    """Stage 3: build ``persons``, ``person_records`` and ``person_findings`` from ``population``.
+
+    Args: the engine holding ``population`` (and the registry's persistent tables), the
+    run's config, the period context. Raises PeriodAborted before changing anything when
+    the population is empty or has too many rows without a usable ID.
+    """
+    check_population(engine, cfg)
+    ensure_registry_tables(engine)
+    engine.execute(population_keyed_sql())
+    engine.execute(person_candidates_sql())
+    engine.execute(match_by_id_sql())
+    engine.execute(match_without_id_sql())
+    engine.execute(match_corrected_sql())
+    last = scalar(engine, last_sequence_sql(), [f"P{ctx.district_code}-%"])
+    engine.execute(new_person_ids_sql(), [ctx.district_code, int(last or 0)])
+    engine.execute(persons_sql())
+    engine.execute(person_records_sql())
+    engine.execute(duplicate_person_sql())
+    for t in ("_rp_pop", "_rp_cand", "_rp_match"):
+        engine.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+# ---------------------------------------------------------------- stage 7: commit
+
+
+def new_person_ids_insert_sql() -> str:
+    """Record every (person_id, id_number) pair not yet known ($1 = period)."""
+    return """
+    INSERT INTO person_ids
+    SELECT DISTINCT p.person_id, p.id_number, CAST($1 AS DATE) FROM persons p
+    WHERE NOT EXISTS (SELECT 1 FROM person_ids i WHERE i.person_id = p.person_id
+                      AND i.id_number IS NOT DISTINCT FROM p.id_number)
+    """
+
+
+def history_insert_sql() -> str:
+    """This period's registry rows: persons with their classification ($1 = period)."""
+    cols = ", ".join(
+        f"s.{c}" if c in ("pension_status", "medical_status", "registration") else f"p.{c}"
+        for c in REGISTRY_COLUMNS + EXTRA_COLUMNS
+    )
+    return f"""
+    INSERT INTO registry_history
+    SELECT CAST($1 AS DATE), {cols}
+    FROM persons p LEFT JOIN person_status s USING (person_id)
+    ORDER BY p.person_id
+    """
+
+
+def findings_history_insert_sql() -> str:
+    return """
+    INSERT INTO findings_history
+    SELECT CAST($1 AS DATE), finding, person_id, file, source_row, detail FROM findings
+    ORDER BY finding, file NULLS FIRST, source_row NULLS FIRST, person_id NULLS FIRST, detail
+    """
+
+
+def affected_persons_sql() -> str:
+    """Persons whose registry row must be re-derived after committing period $1."""
+    return """
+    CREATE OR REPLACE TEMP TABLE _rc_affected AS
+    SELECT person_id FROM registry WHERE last_period >= CAST($1 AS DATE)
+    UNION SELECT person_id FROM persons
+    """
+
+
+def registry_rebuild_sql() -> list[str]:
+    """Re-derive ``registry`` rows of the affected persons from their latest history row."""
+    cols = ", ".join(f"h.{c}" for c in REGISTRY_COLUMNS + EXTRA_COLUMNS)
+    return [
+        "DELETE FROM registry WHERE person_id IN (SELECT person_id FROM _rc_affected)",
+        f"""
+        INSERT INTO registry
+        SELECT {cols}, f.first_period, f.last_period
+        FROM (SELECT person_id, min(period) AS first_period, max(period) AS last_period
+              FROM registry_history
+              WHERE person_id IN (SELECT person_id FROM _rc_affected)
+              GROUP BY person_id) f
+        JOIN registry_history h ON h.person_id = f.person_id AND h.period = f.last_period
+        ORDER BY h.person_id
+        """,
+    ]
+
+
+def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
+    """Stage 7: write the period into the persistent registry in one transaction.
+
+    Re-running a period replaces that period's history, findings history and change
+    log; the change log diffs against the latest earlier period (domain §8).
+    """
+    ensure_registry_tables(engine)
+    period = ctx.period
+    prev = scalar(
+        engine, "SELECT max(period) FROM registry_history WHERE period < CAST($1 AS DATE)", [period]
+    )
+    engine.execute("BEGIN TRANSACTION")
+    try:
+        engine.execute(new_person_ids_insert_sql(), [period])
+        for table in ("registry_history", "findings_history", "changelog"):
+            engine.execute(f"DELETE FROM {table} WHERE period = CAST($1 AS DATE)", [period])
+        engine.execute(history_insert_sql(), [period])
+        engine.execute(findings_history_insert_sql(), [period])
+        engine.execute(changelog_insert_sql(), [period, prev])
+        engine.execute(affected_persons_sql(), [period])
+        for sql in registry_rebuild_sql():
+            engine.execute(sql)
+        engine.execute("DROP TABLE IF EXISTS _rc_affected")
+        engine.execute("COMMIT")
+    except BaseException:
+        engine.execute("ROLLBACK")
+        raise
+
+
+# ---------------------------------------------------------------- history exports
+
+
+def period_as_of_sql() -> str:
+    """The latest committed period on or before $1."""
+    return "SELECT max(period) FROM registry_history WHERE period <= CAST($1 AS DATE)"
+
+
+def export_as_of(engine: Engine, as_of: dt.date, out_dir: Path) -> Path:
+    """Write ``registry.csv`` as it stood in the latest period ≤ ``as_of``.
+
+    Byte-identical to that period's own export (same SQL, same writer). Raises
+    LookupError when no period was committed by then.
+    """
+    period = (
+        scalar(engine, period_as_of_sql(), [as_of])
+        if has_table(engine, "registry_history")
+        else None
+    )
+    if period is None:
+        raise LookupError(f"no period committed on or before {as_of.isoformat()}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_query_csv(engine, registry_csv_sql(), [period], out_dir / "registry.csv")
+
+
+def export_as_of_cli(registry_path: Path, as_of: dt.date, out_dir: Path) -> int:
+    """``canbao export``: open the registry read-only and write the as-of registry.csv."""
+    registry_path = Path(registry_path)
+    if not registry_path.exists():
+        print(f"canbao: {registry_path}: no such registry", file=sys.stderr)
+        return 2
+    engine = open_engine("duckdb", registry_path, read_only=True)
+    try:
+        path = export_as_of(engine, as_of, out_dir)
+    except LookupError as exc:
+        print(f"canbao: {registry_path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.close()
+    print(path)
+    return 0

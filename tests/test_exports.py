@@ -1,0 +1,189 @@
+"""The period's CSV exports: contract columns in order, text formatting, byte determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_registry_helpers import (
+    Period,
+    config,
+    context,
+    employer_row,
+    enr_row,
+    make_id,
+    memory_engine,
+    nm_row,
+    pop_row,
+    run_period,
+)
+
+from canbao import exports
+
+ZHANG = make_id("1962-03-15", 11)
+LIU = make_id("1958-07-02", 22)
+STRANGER = make_id("1970-01-01", 33)
+
+
+def _period(order: int = 1) -> Period:
+    pop = [
+        pop_row(1, "张建国", ZHANG, "1962-03-15", "1"),
+        pop_row(2, "刘桂英", LIU, "1958-07-02", "2", life="deceased"),
+        pop_row(3, "阿依古丽·买买提", None, "1999-09-09", "2", household="H0009"),
+    ]
+    enr = [
+        enr_row(1, "张建国", ZHANG, "110", 1),
+        enr_row(2, "张建国", ZHANG, "170", 1),
+        enr_row(3, "刘桂英", LIU, "170", 4, 1),
+        enr_row(4, "李,四", STRANGER, "390", 1, member_no='A"1'),  # needs CSV quoting
+        enr_row(5, "张建国", None, "390", 1),
+    ]
+    if order < 0:
+        pop, enr = pop[::-1], enr[::-1]
+    return Period(
+        population=pop,
+        enrollment=enr,
+        national_match=[nm_row(1, ZHANG, "110", 1)],
+        employers=[employer_row(1, "91350200M000000510", "湘潭市某商贸有限公司", False)],
+        links={("enrollment.csv", 5): (ZHANG, "probabilistic", None)},
+    )
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("exports")
+    e = memory_engine()
+    e.register_df(
+        "reconciliation",
+        pd.DataFrame(
+            {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
+             "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0]}
+        ),
+    )  # fmt: skip
+    e.register_df(
+        "rejects",
+        pd.DataFrame(
+            {"file": ["hukou.csv"], "source_row": [4], "column": ["公民身份号码"],
+             "reason": ["no ID and no name"], "value": [None]}
+        ),
+    )  # fmt: skip
+    return run_period(e, _period(), "2026-10-31", root)
+
+
+def _read(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8"), newline="")))
+
+
+def test_headers_are_the_contract_columns_in_order(written: dict[str, Path]) -> None:
+    assert _read(written["registry"])[0] == list(exports.REGISTRY_CSV_COLUMNS)
+    assert _read(written["registry"])[0] == [
+        "person_id",
+        "id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "population",
+        "township_code",
+        "village_code",
+        "life_status",
+        "pension_status",
+        "medical_status",
+        "registration",
+    ]
+    assert _read(written["links"])[0] == [
+        "source_row", "file", "member_no", "person_id", "method", "match_probability",
+    ]  # fmt: skip
+    assert _read(written["findings"])[0] == ["finding", "person_id", "file", "source_row", "detail"]
+    assert _read(written["reconciliation"])[0] == [
+        "extract", "file", "rows_read", "rows_loaded", "rows_rejected",
+    ]  # fmt: skip
+    assert _read(written["rejects"])[0] == ["file", "source_row", "column", "reason", "value"]
+
+
+def test_utf8_newline_endings_and_no_bom(written: dict[str, Path]) -> None:
+    for path in written.values():
+        data = path.read_bytes()
+        assert not data.startswith(b"\xef\xbb\xbf")
+        assert b"\r" not in data
+        assert data.endswith(b"\n")
+
+
+def test_registry_rows_and_formats(written: dict[str, Path]) -> None:
+    rows = _read(written["registry"])[1:]
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    by_name = {r[2]: r for r in rows}
+    assert by_name["张建国"][1:6] == [ZHANG, "张建国", "1", "1962-03-15", "hukou"]
+    assert by_name["阿依古丽·买买提"][1] == ""  # no valid ID: empty
+    assert by_name["刘桂英"][8:] == ["deceased", "not_applicable", "not_applicable",
+                                    "not_applicable"]  # fmt: skip
+    assert "李,四" not in by_name  # outside the population: no registry row
+
+
+def test_links_are_enrollment_rows_only_with_fixed_decimals(written: dict[str, Path]) -> None:
+    rows = _read(written["links"])[1:]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert [r[4] for r in rows] == ["exact_id", "exact_id", "exact_id", "unlinked", "probabilistic"]
+    assert [r[5] for r in rows] == ["1.000000", "1.000000", "1.000000", "", "0.995000"]
+    assert rows[3][2] == 'A"1' and rows[3][3] == ""
+    assert 'A""1' in written["links"].read_text(encoding="utf-8")  # quoted, not mangled
+
+
+def test_findings_are_in_total_order_and_ids_masked(written: dict[str, Path]) -> None:
+    rows = _read(written["findings"])[1:]
+    codes = [r[0] for r in rows]
+    assert codes == sorted(codes)
+    assert {"DECEASED_BENEFIT", "DUPLICATE_PENSION", "DUPLICATE_REGION", "EMPLOYER_INVALID",
+            "ID_INVALID", "ID_REPAIRED", "NOT_IN_POPULATION"} <= set(codes)  # fmt: skip
+    text = written["findings"].read_text(encoding="utf-8")
+    for full in (ZHANG, LIU, STRANGER):
+        assert full not in text
+    per_person = [r for r in rows if r[0].startswith(("DUPLICATE_", "DECEASED_"))]
+    assert all(r[3] == "" and r[2] == "" and r[1] for r in per_person)
+
+
+def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -> None:
+    assert _read(written["reconciliation"])[1:] == [
+        ["enrollment", "enrollment.csv", "5", "5", "0"],
+        ["hukou", "hukou.csv", "4", "3", "1"],
+    ]
+    assert _read(written["rejects"])[1:] == [
+        ["hukou.csv", "4", "公民身份号码", "no ID and no name", ""]
+    ]
+    changes = _read(written["changelog"])
+    assert changes[0] == ["period", "person_id", "change", "field", "old_value", "new_value"]
+    assert [r[2] for r in changes[1:]] == ["新增"] * 3
+
+
+def test_same_inputs_in_another_row_order_give_identical_bytes(
+    written: dict[str, Path], tmp_path: Path
+) -> None:
+    e = memory_engine()
+    e.register_df(
+        "reconciliation",
+        pd.DataFrame(
+            {"extract": ["enrollment", "hukou"], "file": ["enrollment.csv", "hukou.csv"],
+             "rows_read": [5, 4], "rows_loaded": [5, 3], "rows_rejected": [0, 1]}
+        ),
+    )  # fmt: skip
+    e.register_df(
+        "rejects",
+        pd.DataFrame(
+            {"file": ["hukou.csv"], "source_row": [4], "column": ["公民身份号码"],
+             "reason": ["no ID and no name"], "value": [None]}
+        ),
+    )  # fmt: skip
+    again = run_period(e, _period(order=-1), "2026-10-31", tmp_path)
+    for name, path in written.items():
+        assert again[name].read_bytes() == path.read_bytes(), name
+
+
+def test_missing_optional_tables_give_header_only_files(tmp_path: Path) -> None:
+    e = memory_engine()
+    run_period(e, Period(population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1")]),
+               "2026-10-31", tmp_path, exports=False)  # fmt: skip
+    out = exports.write_exports(e, config(), context("2026-10-31", tmp_path))
+    assert out["rejects"].read_text(encoding="utf-8") == "file,source_row,column,reason,value\n"
+    assert len(_read(out["registry"])) == 2
