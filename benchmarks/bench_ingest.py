@@ -1,0 +1,93 @@
+"""Wall time and peak RSS of stages 1 (ingest) and 2 (clean) on one period folder.
+
+    .venv/bin/python benchmarks/bench_ingest.py data/raw/<district>/<YYYY-MM-DD> [--db PATH]
+        [--only ingest]
+
+Peak RSS is sampled every 50 ms (psutil) for this process; DuckDB memory is in-process.
+CPU time (all threads of this process) is printed beside wall time because wall time on
+a shared machine says more about the neighbours than about the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from canbao.clean import standardise
+from canbao.config import Config
+from canbao.engine import DuckDBEngine
+from canbao.ingest import load_period
+from canbao.pipeline import period_context
+
+
+class PeakRSS:
+    """Samples this process's resident set size in a thread; ``peak`` in MiB."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def mib(self) -> float:
+        return self.peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("period_dir", type=Path)
+    ap.add_argument("--db", type=Path, help="DuckDB file (default: a temporary file)")
+    ap.add_argument("--only", choices=["ingest"], help="stop after stage 1")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "bench.duckdb"
+        ctx = period_context(args.period_dir, Path(tmp) / "reports")
+        cfg = Config(district_code=ctx.district_code)
+        engine = DuckDBEngine(db)
+        base = psutil.Process().memory_info().rss / 2**20
+        with PeakRSS() as rss:
+            t0, c0 = time.perf_counter(), time.process_time()
+            recon = load_period(engine, cfg, ctx)
+            t1, c1 = time.perf_counter(), time.process_time()
+            print(
+                f"stage 1 ingest: {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU  peak RSS {rss.mib:6.0f} MiB"
+            )
+            if args.only != "ingest":
+                standardise(engine, cfg, ctx)
+                t2, c2 = time.perf_counter(), time.process_time()
+                print(
+                    f"stage 2 clean : {t2 - t1:7.1f} s wall {c2 - c1:7.1f} s CPU  peak RSS {rss.mib:6.0f} MiB"
+                )
+                print(f"stages 1+2    : {t2 - t0:7.1f} s wall {c2 - c0:7.1f} s CPU")
+        print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"baseline RSS {base:.0f} MiB")
+        print(recon.to_string(index=False))
+        for t in ("population", "enrollment", "national_match", "students", "employers"):
+            if engine.table_exists(t):
+                print(f"{t:15s} {engine.scalar(f'SELECT count(*) FROM {t}'):>10,d} rows")
+        engine.close()
+
+
+if __name__ == "__main__":
+    main()

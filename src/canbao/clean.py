@@ -1,0 +1,524 @@
+"""Stage 2: raw_* text → the canonical tables (population, enrollment, national_match, students, employers).
+
+Python-only work (ID check, OpenCC, pypinyin, code tables) runs once per *distinct*
+raw value; the results go back into DuckDB as small mapping tables and are joined
+in SQL. That is what keeps a million people in seconds rather than minutes.
+The functions themselves live in :mod:`canbao.standardise` (one implementation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from canbao.config import Config
+from canbao.engine import Engine
+from canbao.pipeline import PeriodContext
+
+# Raw tables and which of their columns feed each mapping.
+_ID_SOURCES = ("raw_hukou", "raw_residents", "raw_enrollment", "raw_national_match", "raw_students")
+_NAME_SOURCES = _ID_SOURCES
+_DATE_SOURCES = (
+    ("raw_hukou", "birth_raw"),
+    ("raw_hukou", "status_date_raw"),
+    ("raw_residents", "birth_raw"),
+    ("raw_residents", "registered_raw"),
+    ("raw_enrollment", "birth_raw"),
+    ("raw_enrollment", "enroll_date_raw"),
+)
+_SEX_SOURCES = (
+    ("raw_hukou", "sex_raw"),
+    ("raw_residents", "sex_raw"),
+    ("raw_enrollment", "sex_raw"),
+)
+_SCHEME_SOURCES = (("raw_enrollment", "scheme_raw"), ("raw_national_match", "scheme_raw"))
+_ENROLL_SOURCES = (
+    ("raw_enrollment", "enroll_status_raw"),
+    ("raw_national_match", "enroll_status_raw"),
+)
+_BENEFIT_SOURCES = (("raw_enrollment", "benefit_status_raw"),)
+_LIFE_SOURCES = (("raw_hukou", "hukou_status_raw"),)
+_CREDIT_SOURCES = (("raw_employers", "credit_code_raw"),)
+_ETHNICITY_SOURCES = (("raw_hukou", "ethnicity"),)
+
+MAPS = ("id", "name", "date", "sex", "scheme", "enroll", "benefit", "life", "credit", "ethnicity")
+_MAP_PREFIX = "_clean_map_"
+
+COMMON_COLUMNS = [
+    "id_raw",
+    "id_number",
+    "id_status",
+    "id_reason",
+    "id_candidate",
+    "name_raw",
+    "name",
+    "name_simp",
+    "name_pinyin",
+    "sex",
+    "birth_date",
+]
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "population": [
+        "file",
+        "source_row",
+        "source",
+        *COMMON_COLUMNS,
+        "ethnicity",
+        "household_no",
+        "relation",
+        "address",
+        "township_code",
+        "township_name",
+        "village_code",
+        "village_name",
+        "hukou_status_raw",
+        "life_status",
+        "status_date",
+        "origin_region",
+        "registered_date",
+    ],
+    "enrollment": [
+        "file",
+        "source_row",
+        *COMMON_COLUMNS,
+        "member_no",
+        "scheme_raw",
+        "scheme",
+        "family",
+        "enroll_status",
+        "benefit_status",
+        "insured",
+        "active",
+        "enroll_date",
+        "employer_no",
+        "region_code",
+    ],
+    "national_match": [
+        "file",
+        "source_row",
+        *COMMON_COLUMNS,
+        "scheme",
+        "family",
+        "enroll_status",
+        "region_code",
+        "counts",
+    ],
+    "students": ["file", "source_row", *COMMON_COLUMNS, "school"],
+    "employers": [
+        "file",
+        "source_row",
+        "employer_no",
+        "credit_code_raw",
+        "credit_code",
+        "credit_valid",
+        "credit_reason",
+        "employer_name",
+        "address",
+        "township_code",
+        "status_raw",
+    ],
+}
+
+_FULL = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－"
+_HALF = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
+
+
+# ------------------------------------------------------------------ SQL snippets
+
+
+def code_sql(col: str) -> str:
+    """A code/number column folded: full-width → ASCII, no spaces or apostrophes, '' → NULL.
+
+    The fold (``translate``) costs ~5 s per million rows in DuckDB, so it only runs on
+    values that hold anything but printable ASCII without spaces and quotes.
+    """
+    fold = (
+        f"NULLIF(regexp_replace(translate({col}, '{_FULL}', '{_HALF}'), "
+        "'[[:space:]\\x{3000}\\x{00a0}''`]', '', 'g'), '')"
+    )
+    return f"CASE WHEN regexp_matches({col}, '[^!-~]|[''`]') THEN {fold} ELSE {col} END"
+
+
+def text_sql(col: str) -> str:
+    """Free text trimmed of ASCII and full-width spaces at both ends, '' → NULL."""
+    ws = "[[:space:]\\x{3000}\\x{00a0}]"
+    return f"NULLIF(regexp_replace({col}, '^{ws}+|{ws}+$', '', 'g'), '')"
+
+
+def distinct_values_sql(sources: Iterable[tuple[str, str]]) -> str:
+    """Distinct non-NULL values of several (table, column) pairs, as column ``raw``, sorted."""
+    union = " UNION ".join(
+        f'SELECT "{c}" AS raw FROM "{t}" WHERE "{c}" IS NOT NULL' for t, c in sources
+    )
+    return f"SELECT DISTINCT raw FROM ({union}) ORDER BY raw"
+
+
+def _common_select_sql(alias: str, *, has_sex_birth: bool) -> str:
+    sex = "CAST(sx.code AS VARCHAR)" if has_sex_birth else "CAST(NULL AS VARCHAR)"
+    birth = "CAST(bd.d AS DATE)" if has_sex_birth else "CAST(NULL AS DATE)"
+    return f"""
+        {alias}.id_raw,
+        CAST(mi.id_number AS VARCHAR) AS id_number,
+        CASE WHEN {alias}.id_raw IS NULL THEN 'missing' ELSE CAST(mi.id_status AS VARCHAR) END AS id_status,
+        CAST(mi.id_reason AS VARCHAR) AS id_reason,
+        CAST(mi.id_candidate AS VARCHAR) AS id_candidate,
+        {alias}.name_raw,
+        CAST(mn.name AS VARCHAR) AS name,
+        CAST(mn.name_simp AS VARCHAR) AS name_simp,
+        CAST(mn.name_pinyin AS VARCHAR) AS name_pinyin,
+        {sex} AS sex,
+        {birth} AS birth_date"""
+
+
+def _common_joins_sql(alias: str, *, has_sex_birth: bool) -> str:
+    joins = f"""
+        LEFT JOIN {_MAP_PREFIX}id mi ON mi.raw = {alias}.id_raw
+        LEFT JOIN {_MAP_PREFIX}name mn ON mn.raw = {alias}.name_raw"""
+    if has_sex_birth:
+        joins += f"""
+        LEFT JOIN {_MAP_PREFIX}sex sx ON sx.raw = {alias}.sex_raw
+        LEFT JOIN {_MAP_PREFIX}date bd ON bd.raw = {alias}.birth_raw"""
+    return joins
+
+
+def population_sql() -> str:
+    """hukou + residents in one table; a resident has no 户籍状态 and is alive."""
+    hukou = f"""
+        SELECT h.file, h.source_row, 'hukou' AS source, {_common_select_sql("h", has_sex_birth=True)},
+            COALESCE(CAST(et.code AS VARCHAR), {text_sql("h.ethnicity")}) AS ethnicity,
+            {code_sql("h.household_no")} AS household_no,
+            {text_sql("h.relation")} AS relation,
+            {text_sql("h.address")} AS address,
+            {code_sql("h.township_code")} AS township_code,
+            {text_sql("h.township_name")} AS township_name,
+            {code_sql("h.village_code")} AS village_code,
+            {text_sql("h.village_name")} AS village_name,
+            h.hukou_status_raw,
+            COALESCE(CAST(lf.code AS VARCHAR), 'alive') AS life_status,
+            CAST(sd.d AS DATE) AS status_date,
+            CAST(NULL AS VARCHAR) AS origin_region,
+            CAST(NULL AS DATE) AS registered_date,
+            0 AS _src
+        FROM raw_hukou h {_common_joins_sql("h", has_sex_birth=True)}
+        LEFT JOIN {_MAP_PREFIX}life lf ON lf.raw = h.hukou_status_raw
+        LEFT JOIN {_MAP_PREFIX}date sd ON sd.raw = h.status_date_raw
+        LEFT JOIN {_MAP_PREFIX}ethnicity et ON et.raw = h.ethnicity"""
+    residents = f"""
+        SELECT r.file, r.source_row, 'resident' AS source, {_common_select_sql("r", has_sex_birth=True)},
+            CAST(NULL AS VARCHAR) AS ethnicity,
+            CAST(NULL AS VARCHAR) AS household_no,
+            CAST(NULL AS VARCHAR) AS relation,
+            {text_sql("r.address")} AS address,
+            {code_sql("r.township_code")} AS township_code,
+            CAST(NULL AS VARCHAR) AS township_name,
+            {code_sql("r.village_code")} AS village_code,
+            CAST(NULL AS VARCHAR) AS village_name,
+            CAST(NULL AS VARCHAR) AS hukou_status_raw,
+            'alive' AS life_status,
+            CAST(NULL AS DATE) AS status_date,
+            {code_sql("r.origin_region")} AS origin_region,
+            CAST(rd.d AS DATE) AS registered_date,
+            1 AS _src
+        FROM raw_residents r {_common_joins_sql("r", has_sex_birth=True)}
+        LEFT JOIN {_MAP_PREFIX}date rd ON rd.raw = r.registered_raw"""
+    cols = ", ".join(TABLE_COLUMNS["population"])
+    return (
+        f"CREATE OR REPLACE TABLE population AS SELECT {cols} FROM ({hukou} UNION ALL {residents}) "
+        "ORDER BY _src, file, source_row"
+    )
+
+
+def enrollment_sql() -> str:
+    """Contract §7: insured = 参保状态 1/2 or 待遇 1/2; active = 参保状态 1 or 待遇 1."""
+    cols = ", ".join(TABLE_COLUMNS["enrollment"])
+    return f"""
+        CREATE OR REPLACE TABLE enrollment AS SELECT {cols} FROM (
+        SELECT e.file, e.source_row, {_common_select_sql("e", has_sex_birth=True)},
+            {code_sql("e.member_no")} AS member_no,
+            e.scheme_raw,
+            CAST(sc.code AS VARCHAR) AS scheme,
+            CAST(sc.family AS VARCHAR) AS family,
+            CAST(es.code AS INTEGER) AS enroll_status,
+            CAST(bs.code AS INTEGER) AS benefit_status,
+            COALESCE(CAST(es.code AS INTEGER) IN (1, 2), FALSE)
+                OR COALESCE(CAST(bs.code AS INTEGER) IN (1, 2), FALSE) AS insured,
+            COALESCE(CAST(es.code AS INTEGER) = 1, FALSE)
+                OR COALESCE(CAST(bs.code AS INTEGER) = 1, FALSE) AS active,
+            CAST(ed.d AS DATE) AS enroll_date,
+            {code_sql("e.employer_no")} AS employer_no,
+            {code_sql("e.region_code")} AS region_code
+        FROM raw_enrollment e {_common_joins_sql("e", has_sex_birth=True)}
+        LEFT JOIN {_MAP_PREFIX}scheme sc ON sc.raw = e.scheme_raw
+        LEFT JOIN {_MAP_PREFIX}enroll es ON es.raw = e.enroll_status_raw
+        LEFT JOIN {_MAP_PREFIX}benefit bs ON bs.raw = e.benefit_status_raw
+        LEFT JOIN {_MAP_PREFIX}date ed ON ed.raw = e.enroll_date_raw
+        ) ORDER BY file, source_row"""
+
+
+def national_match_sql() -> str:
+    """A match row counts unless it is 终止 (4, or 3 in some systems) or 未参保 (0); blank counts."""
+    cols = ", ".join(TABLE_COLUMNS["national_match"])
+    return f"""
+        CREATE OR REPLACE TABLE national_match AS SELECT {cols} FROM (
+        SELECT n.file, n.source_row, {_common_select_sql("n", has_sex_birth=False)},
+            CAST(sc.code AS VARCHAR) AS scheme,
+            CAST(sc.family AS VARCHAR) AS family,
+            CAST(es.code AS INTEGER) AS enroll_status,
+            {code_sql("n.region_code")} AS region_code,
+            COALESCE(CAST(es.code AS INTEGER) NOT IN (0, 4), TRUE) AS counts
+        FROM raw_national_match n {_common_joins_sql("n", has_sex_birth=False)}
+        LEFT JOIN {_MAP_PREFIX}scheme sc ON sc.raw = n.scheme_raw
+        LEFT JOIN {_MAP_PREFIX}enroll es ON es.raw = n.enroll_status_raw
+        ) ORDER BY file, source_row"""
+
+
+def students_sql() -> str:
+    cols = ", ".join(TABLE_COLUMNS["students"])
+    return f"""
+        CREATE OR REPLACE TABLE students AS SELECT {cols} FROM (
+        SELECT s.file, s.source_row, {_common_select_sql("s", has_sex_birth=False)},
+            {text_sql("s.school")} AS school
+        FROM raw_students s {_common_joins_sql("s", has_sex_birth=False)}
+        ) ORDER BY file, source_row"""
+
+
+def employers_sql() -> str:
+    cols = ", ".join(TABLE_COLUMNS["employers"])
+    return f"""
+        CREATE OR REPLACE TABLE employers AS SELECT {cols} FROM (
+        SELECT m.file, m.source_row,
+            {code_sql("m.employer_no")} AS employer_no,
+            m.credit_code_raw,
+            CAST(cc.credit_code AS VARCHAR) AS credit_code,
+            COALESCE(CAST(cc.credit_valid AS BOOLEAN), FALSE) AS credit_valid,
+            CASE WHEN m.credit_code_raw IS NULL THEN 'missing'
+                 ELSE CAST(cc.credit_reason AS VARCHAR) END AS credit_reason,
+            {text_sql("m.employer_name")} AS employer_name,
+            {text_sql("m.address")} AS address,
+            {code_sql("m.township_code")} AS township_code,
+            {text_sql("m.status_raw")} AS status_raw
+        FROM raw_employers m
+        LEFT JOIN {_MAP_PREFIX}credit cc ON cc.raw = m.credit_code_raw
+        ) ORDER BY file, source_row"""
+
+
+def unknown_codes_sql() -> str:
+    """Rows per file with a code no table (nor params) knows: counted in the reconciliation."""
+    return f"""
+        WITH unknown AS (
+            SELECT e.file, e.source_row FROM raw_enrollment e
+            LEFT JOIN {_MAP_PREFIX}scheme sc ON sc.raw = e.scheme_raw
+            LEFT JOIN {_MAP_PREFIX}enroll es ON es.raw = e.enroll_status_raw
+            LEFT JOIN {_MAP_PREFIX}benefit bs ON bs.raw = e.benefit_status_raw
+            WHERE (e.scheme_raw IS NOT NULL AND sc.code IS NULL)
+               OR (e.enroll_status_raw IS NOT NULL AND es.code IS NULL)
+               OR (e.benefit_status_raw IS NOT NULL AND bs.code IS NULL)
+            UNION ALL
+            SELECT n.file, n.source_row FROM raw_national_match n
+            LEFT JOIN {_MAP_PREFIX}scheme sc ON sc.raw = n.scheme_raw
+            LEFT JOIN {_MAP_PREFIX}enroll es ON es.raw = n.enroll_status_raw
+            WHERE (n.scheme_raw IS NOT NULL AND sc.code IS NULL)
+               OR (n.enroll_status_raw IS NOT NULL AND es.code IS NULL)
+            UNION ALL
+            SELECT h.file, h.source_row FROM raw_hukou h
+            JOIN {_MAP_PREFIX}life lf ON lf.raw = h.hukou_status_raw
+            WHERE NOT lf.known
+        ), per_file AS (SELECT file, count(*) AS n FROM unknown GROUP BY file)
+        UPDATE reconciliation SET unknown_codes = COALESCE(
+            (SELECT n FROM per_file WHERE per_file.file = reconciliation.file), 0)"""
+
+
+# ------------------------------------------------------------------ mappings
+
+
+def _distinct(engine: Engine, sources: Iterable[tuple[str, str]]) -> pd.Series:
+    df = engine.query_df(distinct_values_sql(sources))
+    return df["raw"].astype(object).reset_index(drop=True)
+
+
+def _scalar_map(values: pd.Series, fn: Callable[[str], Any], column: str = "code") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"raw": values.to_numpy(dtype=object), column: [fn(v) for v in values]}, dtype=object
+    )
+
+
+def build_maps(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, pd.DataFrame]:
+    """One small table per kind of raw value: raw → standardised value(s)."""
+    from canbao.standardise import codes, creditcode, dates, idnumber, names
+
+    overrides = {k: dict(v) for k, v in cfg.codes.items()}
+
+    ids = _distinct(engine, [(t, "id_raw") for t in _ID_SOURCES])
+    id_map = idnumber.validate_ids(ids, ctx.ref_date).reset_index(drop=True)
+    id_map.insert(0, "raw", ids.to_numpy(dtype=object))
+
+    nm = _distinct(engine, [(t, "name_raw") for t in _NAME_SOURCES])
+    name_map = names.name_keys(nm).reset_index(drop=True)[["name", "name_simp", "name_pinyin"]]
+    name_map.insert(0, "raw", nm.to_numpy(dtype=object))
+
+    ds = _distinct(engine, _DATE_SOURCES)
+    parsed = pd.Series(dates.parse_dates(ds)).reset_index(drop=True)
+    date_map = pd.DataFrame({"raw": ds.to_numpy(dtype=object), "d": _as_dates(parsed)})
+
+    scheme_vals = _distinct(engine, _SCHEME_SOURCES)
+    scheme_codes = [codes.scheme_code(v, overrides.get("scheme")) for v in scheme_vals]
+    scheme_map = pd.DataFrame(
+        {
+            "raw": scheme_vals.to_numpy(dtype=object),
+            "code": scheme_codes,
+            "family": [codes.scheme_family(c) if c else None for c in scheme_codes],
+        },
+        dtype=object,
+    )
+
+    def _life(v: str) -> str:
+        return codes.life_status(v, overrides.get("hukou_status"))
+
+    life_vals = _distinct(engine, _LIFE_SOURCES)
+    life_map = _scalar_map(life_vals, _life)
+    life_map["known"] = [
+        codes.is_known_hukou_status(v, overrides.get("hukou_status")) for v in life_vals
+    ]
+
+    cc = _distinct(engine, _CREDIT_SOURCES)
+    credit_map = creditcode.validate_credit_codes(cc).reset_index(drop=True)[
+        ["credit_code", "credit_valid", "credit_reason"]
+    ]
+    credit_map.insert(0, "raw", cc.to_numpy(dtype=object))
+
+    return {
+        "id": id_map,
+        "name": name_map,
+        "date": date_map,
+        "sex": _scalar_map(
+            _distinct(engine, _SEX_SOURCES), lambda v: codes.sex_code(v, overrides.get("sex"))
+        ),
+        "scheme": scheme_map,
+        "enroll": _scalar_map(
+            _distinct(engine, _ENROLL_SOURCES),
+            lambda v: codes.enroll_status_code(v, overrides.get("enroll_status")),
+        ),
+        "benefit": _scalar_map(
+            _distinct(engine, _BENEFIT_SOURCES),
+            lambda v: codes.benefit_status_code(v, overrides.get("benefit_status")),
+        ),
+        "life": life_map,
+        "ethnicity": _scalar_map(
+            _distinct(engine, _ETHNICITY_SOURCES),
+            lambda v: codes.ethnicity_code(v, overrides.get("ethnicity")),
+        ),
+        "credit": credit_map,
+    }
+
+
+MAP_TYPES: dict[str, dict[str, pa.DataType]] = {
+    "id": {
+        "raw": pa.string(),
+        "id_number": pa.string(),
+        "id_status": pa.string(),
+        "id_reason": pa.string(),
+        "id_candidate": pa.string(),
+    },
+    "name": {
+        "raw": pa.string(),
+        "name": pa.string(),
+        "name_simp": pa.string(),
+        "name_pinyin": pa.string(),
+    },
+    "date": {"raw": pa.string(), "d": pa.date32()},
+    "sex": {"raw": pa.string(), "code": pa.string()},
+    "scheme": {"raw": pa.string(), "code": pa.string(), "family": pa.string()},
+    "enroll": {"raw": pa.string(), "code": pa.int32()},
+    "benefit": {"raw": pa.string(), "code": pa.int32()},
+    "life": {"raw": pa.string(), "code": pa.string(), "known": pa.bool_()},
+    "ethnicity": {"raw": pa.string(), "code": pa.string()},
+    "credit": {
+        "raw": pa.string(),
+        "credit_code": pa.string(),
+        "credit_valid": pa.bool_(),
+        "credit_reason": pa.string(),
+    },
+}
+
+
+def _typed(df: pd.DataFrame, types: dict[str, pa.DataType]) -> pd.DataFrame:
+    """A map with fixed column types, so an empty or all-NULL map still joins as VARCHAR."""
+    arrays = {}
+    for col, typ in types.items():
+        try:
+            arrays[col] = pa.array(df[col].to_numpy(dtype=object), type=typ, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays[col] = pa.array([_plain(v, typ) for v in df[col].tolist()], type=typ)
+    return pa.table(arrays).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _plain(v: Any, typ: pa.DataType) -> Any:
+    """One value as the Python type Arrow expects for ``typ`` (the slow path)."""
+    if _isna(v):
+        return None
+    if pa.types.is_integer(typ):
+        return int(v)
+    if pa.types.is_string(typ):
+        return str(v)
+    if pa.types.is_boolean(typ):
+        return bool(v)
+    return v
+
+
+def _isna(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def _as_dates(parsed: pd.Series) -> list[Any]:
+    out = []
+    for v in parsed:
+        if _isna(v):
+            out.append(None)
+        elif hasattr(v, "date") and callable(v.date):
+            out.append(v.date())
+        else:
+            out.append(v)
+    return out
+
+
+# ------------------------------------------------------------------ stage
+
+
+def standardise(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
+    """Build population, enrollment, national_match, students and employers from raw_*."""
+    for t in (
+        "raw_hukou",
+        "raw_residents",
+        "raw_enrollment",
+        "raw_national_match",
+        "raw_students",
+        "raw_employers",
+    ):
+        if not engine.table_exists(t):
+            raise RuntimeError(f"{t} missing: run canbao.ingest.load_period first")
+    maps = build_maps(engine, cfg, ctx)
+    try:
+        for name, df in maps.items():
+            engine.register_df(_MAP_PREFIX + name, _typed(df, MAP_TYPES[name]))
+        engine.execute("BEGIN TRANSACTION")
+        try:
+            for sql in (
+                population_sql(),
+                enrollment_sql(),
+                national_match_sql(),
+                students_sql(),
+                employers_sql(),
+            ):
+                engine.execute(sql)
+            if engine.table_exists("reconciliation"):
+                engine.execute(unknown_codes_sql())
+            engine.execute("COMMIT")
+        except BaseException:
+            engine.execute("ROLLBACK")
+            raise
+    finally:
+        for name in maps:
+            engine.execute(f'DROP TABLE IF EXISTS "{_MAP_PREFIX}{name}"')
