@@ -60,7 +60,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "reconciliation",
         pd.DataFrame(
             {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
-             "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0]}
+             "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0],
+             "extra_columns": ["备注", None], "unknown_codes": [1, 0]}
         ),
     )  # fmt: skip
     e.register_df(
@@ -98,7 +99,8 @@ def test_headers_are_the_contract_columns_in_order(written: dict[str, Path]) -> 
     ]  # fmt: skip
     assert _read(written["findings"])[0] == ["finding", "person_id", "file", "source_row", "detail"]
     assert _read(written["reconciliation"])[0] == [
-        "extract", "file", "rows_read", "rows_loaded", "rows_rejected",
+        "extract", "file", "rows_read", "rows_loaded", "rows_rejected", "extra_columns",
+        "unknown_codes",
     ]  # fmt: skip
     assert _read(written["rejects"])[0] == ["file", "source_row", "column", "reason", "value"]
 
@@ -146,8 +148,8 @@ def test_findings_are_in_total_order_and_ids_masked(written: dict[str, Path]) ->
 
 def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -> None:
     assert _read(written["reconciliation"])[1:] == [
-        ["enrollment", "enrollment.csv", "5", "5", "0"],
-        ["hukou", "hukou.csv", "4", "3", "1"],
+        ["enrollment", "enrollment.csv", "5", "5", "0", "", "0"],
+        ["hukou", "hukou.csv", "4", "3", "1", "备注", "1"],
     ]
     assert _read(written["rejects"])[1:] == [
         ["hukou.csv", "4", "公民身份号码", "no ID and no name", ""]
@@ -165,7 +167,8 @@ def test_same_inputs_in_another_row_order_give_identical_bytes(
         "reconciliation",
         pd.DataFrame(
             {"extract": ["enrollment", "hukou"], "file": ["enrollment.csv", "hukou.csv"],
-             "rows_read": [5, 4], "rows_loaded": [5, 3], "rows_rejected": [0, 1]}
+             "rows_read": [5, 4], "rows_loaded": [5, 3], "rows_rejected": [0, 1],
+             "extra_columns": [None, "备注"], "unknown_codes": [0, 1]}
         ),
     )  # fmt: skip
     e.register_df(

@@ -26,7 +26,9 @@ REGISTRY_CSV_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 LINKS_CSV_COLUMNS = ("source_row", "file", "member_no", "person_id", "method", "match_probability")
 FINDINGS_CSV_COLUMNS = ("finding", "person_id", "file", "source_row", "detail")
-RECONCILIATION_CSV_COLUMNS = ("extract", "file", "rows_read", "rows_loaded", "rows_rejected")
+RECONCILIATION_CSV_COLUMNS = (
+    "extract", "file", "rows_read", "rows_loaded", "rows_rejected", "extra_columns", "unknown_codes",
+)
 REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value")
 CHANGELOG_CSV_COLUMNS = ("period", "person_id", "change", "field", "old_value", "new_value")
 
@@ -72,10 +74,13 @@ def findings_csv_sql() -> str:
 
 
 def reconciliation_csv_sql() -> str:
+    """Per file: read = loaded + rejected, plus what was ignored or unknown (contract §7)."""
     return """
     SELECT extract, file, CAST(rows_read AS VARCHAR) AS rows_read,
            CAST(rows_loaded AS VARCHAR) AS rows_loaded,
-           CAST(rows_rejected AS VARCHAR) AS rows_rejected
+           CAST(rows_rejected AS VARCHAR) AS rows_rejected,
+           CAST(extra_columns AS VARCHAR) AS extra_columns,
+           CAST(unknown_codes AS VARCHAR) AS unknown_codes
     FROM reconciliation ORDER BY extract, file
     """
 
