@@ -52,7 +52,10 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
-        self.con.execute("SET enable_progress_bar = false")
+        try:
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass  # inside a Jupyter kernel DuckDB refuses the setting (wants ipywidgets); off there
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         # Fetch so the connection is free again (DuckDB 2 keeps a pending result busy).

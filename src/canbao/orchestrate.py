@@ -1,0 +1,607 @@
+"""``canbao run``: every period of a district, in date order, as executed notebooks.
+
+Per period: the district notebook (``10_district``: the whole pipeline, once), then
+every township notebook (``20_township``) and the bulletins (``40_bulletin`` per
+township and once for the district) in parallel worker processes. A township that
+fails does not stop the others; the summary names it, the cell and the error. A
+period whose fingerprint (inputs + params + code + notebooks) matches its manifest
+is skipped. One run at a time per registry (a lock file in ``reports/<district>/``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from canbao import manifest as mf
+from canbao.config import Config, load_config
+from canbao.errors import InputError, RegistryBusy
+from canbao.pipeline import PeriodContext, find_periods, period_context
+
+KERNEL_NAME = "canbao"
+DISTRICT_NB = "10_district.ipynb"
+TOWNSHIP_NB = "20_township.ipynb"
+BULLETIN_NB = "40_bulletin.ipynb"
+LOCK_NAME = "run.lock"
+# Fields of the params that change how fast, not what: excluded from the fingerprint.
+_NON_OUTPUT_PARAMS = ("workers",)
+
+PeriodRunner = Callable[[Config, PeriodContext], object]
+
+
+def default_notebook_dir() -> Path:
+    """``notebooks/`` of the checkout the package is installed from (editable install)."""
+    root = mf.repo_root() or mf.package_dir().parents[1]
+    return root / "notebooks"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything ``run_district`` takes, plus the seams tests and ``verify`` use."""
+
+    district_dir: Path
+    out_root: Path
+    params_dir: Path
+    period: dt.date | None = None
+    workers: int | None = None
+    notebooks: bool = True
+    force: bool = False
+    notebook_dir: Path = field(default_factory=default_notebook_dir)
+    # Runs the district stage when notebooks=False (default: canbao.pipeline.run_period).
+    period_runner: PeriodRunner | None = None
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class NotebookTask:
+    """One notebook to execute, strip and render (picklable for worker processes)."""
+
+    kind: str  # district | township | bulletin
+    label: str  # what the progress bar and the summary call it
+    input_path: Path
+    output_path: Path
+    out_dir: Path
+    parameters: dict[str, Any]
+    title: str
+    html_path: Path | None = None
+    pdf_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """How one notebook went; ``cell``/``error`` say where and why it failed."""
+
+    kind: str
+    label: str
+    ok: bool
+    seconds: float
+    cell: int | None = None
+    source: str | None = None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"{self.kind} {self.label}: ok"
+        where = f"cell {self.cell}" if self.cell is not None else "outside any cell"
+        src = (self.source or "").strip().splitlines()
+        first = f" `{src[0][:80]}`" if src else ""
+        return f"{self.kind} {self.label}: FAILED at {where}{first}: {self.error}"
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def strip_volatile(nb_path: Path, out_dir: Path) -> None:
+    """Make an executed notebook byte-identical across runs (toolchain.md §6).
+
+    Drops papermill/nbclient timings, renumbers cell ids and writes paths relative
+    to the period's output folder.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    pm = nb.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration"):
+        pm.pop(key, None)
+    if "input_path" in pm:
+        pm["input_path"] = Path(str(pm["input_path"])).name
+    if "output_path" in pm:
+        pm["output_path"] = _relative(Path(str(pm["output_path"])), out_dir)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    nbformat.write(nb, str(nb_path))
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), Path(base).resolve())).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _render(task: NotebookTask) -> tuple[str, ...]:
+    """HTML (without code) of the executed notebook, and a PDF for bulletins, via canbao.render."""
+    try:
+        from canbao import render
+    except ImportError:
+        return ("html skipped: canbao.render not available",)
+    if task.html_path is not None:
+        task.html_path.parent.mkdir(parents=True, exist_ok=True)
+        render.notebook_to_html(task.output_path, task.html_path, task.title)
+        if task.pdf_path is not None:
+            task.pdf_path.parent.mkdir(parents=True, exist_ok=True)
+            render.html_to_pdf(task.html_path, task.pdf_path)
+    return ()
+
+
+def execute_task(task: NotebookTask) -> TaskResult:
+    """Execute one notebook with papermill (kernel ``canbao``), strip it, render it."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    task.output_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(
+            str(task.input_path),
+            str(task.output_path),
+            parameters=task.parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(task.output_path.parent),
+            progress_bar=False,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        _strip_if_written(task)
+        return TaskResult(
+            task.kind,
+            task.label,
+            False,
+            time.perf_counter() - start,
+            cell=exc.cell_index,
+            source=exc.source,
+            error=f"{exc.ename}: {exc.evalue}",
+        )
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the others
+        _strip_if_written(task)
+        return TaskResult(
+            task.kind,
+            task.label,
+            False,
+            time.perf_counter() - start,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    strip_volatile(task.output_path, task.out_dir)
+    try:
+        notes = _render(task)
+    except Exception as exc:  # noqa: BLE001
+        return TaskResult(
+            task.kind,
+            task.label,
+            False,
+            time.perf_counter() - start,
+            error=f"rendering failed: {type(exc).__name__}: {exc}",
+        )
+    return TaskResult(task.kind, task.label, True, time.perf_counter() - start, notes=notes)
+
+
+def _strip_if_written(task: NotebookTask) -> None:
+    if task.output_path.exists():
+        with contextlib.suppress(Exception):  # keep the failure that matters
+            strip_volatile(task.output_path, task.out_dir)
+
+
+def run_tasks(
+    tasks: list[NotebookTask], workers: int, *, progress: bool = True, desc: str = ""
+) -> list[TaskResult]:
+    """Run notebooks in ``workers`` processes; a failure is a result, never an exception."""
+    from tqdm import tqdm
+
+    results: list[TaskResult] = []
+    bar = tqdm(total=len(tasks), desc=desc, unit="nb", disable=not progress, file=sys.stderr)
+
+    def done(res: TaskResult) -> None:
+        results.append(res)
+        bar.set_postfix_str(f"{res.label} {'✓' if res.ok else '✗'}", refresh=False)
+        bar.update(1)
+        if not res.ok:
+            bar.write(f"  ✗ {res.describe()}", file=sys.stderr)
+
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                done(execute_task(task))
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = {pool.submit(execute_task, t): t for t in tasks}
+                for fut in as_completed(futures):
+                    t = futures[fut]
+                    try:
+                        done(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - a dead worker process
+                        done(
+                            TaskResult(
+                                t.kind, t.label, False, 0.0, error=f"{type(exc).__name__}: {exc}"
+                            )
+                        )
+    finally:
+        bar.close()
+    order = {(t.kind, t.label): i for i, t in enumerate(tasks)}
+    return sorted(results, key=lambda r: order.get((r.kind, r.label), 0))
+
+
+# --------------------------------------------------------------------------- townships
+
+
+def township_list(cfg: Config, ctx: PeriodContext) -> list[tuple[str, str]]:
+    """(code, name) of every 乡镇街道 with people in this period's registry export.
+
+    Membership is the registry's township only (where the person is registered),
+    never an employer's: a person is handled by exactly one township.
+    """
+    import pandas as pd
+
+    path = ctx.exports_dir / "registry.csv"
+    if not path.exists():
+        return []
+    codes = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["township_code"])[
+        "township_code"
+    ].str.strip()
+    codes = sorted(c for c in set(codes) if c)
+    names = _township_names(cfg, ctx)
+    return [(c, names.get(c, c)) for c in codes]
+
+
+def _township_names(cfg: Config, ctx: PeriodContext) -> dict[str, str]:
+    """Names from params, else the hukou extract (as loaded), else the bundled list."""
+    from canbao import refdata
+
+    names: dict[str, str] = {}
+    ref = refdata.townships(ctx.district_code)
+    names.update(dict(zip(ref["code"], ref["name"], strict=True)))
+    if ctx.registry_path.exists():
+        from canbao.engine import open_engine
+
+        eng = open_engine("duckdb", ctx.registry_path, read_only=True)
+        try:
+            if eng.table_exists("population"):
+                df = eng.query_df(
+                    "SELECT township_code, min(township_name) AS name FROM population "
+                    "WHERE township_name IS NOT NULL AND township_name <> '' "
+                    "GROUP BY township_code ORDER BY township_code"
+                )
+                names.update(dict(zip(df["township_code"], df["name"], strict=True)))
+        finally:
+            eng.close()
+    names.update(cfg.township_names)
+    return names
+
+
+# --------------------------------------------------------------------------- lock
+
+
+@contextlib.contextmanager
+def registry_lock(district_out: Path) -> Iterator[Path]:
+    """Hold ``reports/<district>/run.lock`` for the whole run; a second run gets RegistryBusy.
+
+    ``flock`` is released by the OS if the holder dies, so a crash leaves no stale lock.
+    """
+    district_out.mkdir(parents=True, exist_ok=True)
+    path = district_out / LOCK_NAME
+    fh = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise RegistryBusy(
+            f"{district_out / 'registry.duckdb'} is in use by a run already in progress "
+            f"({holder}); wait for it to finish (lock file {path})"
+        ) from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        yield path
+    finally:
+        fh.seek(0)
+        fh.truncate()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def _params_for_fingerprint(cfg: Config) -> dict[str, Any]:
+    d = cfg.to_dict()
+    for key in _NON_OUTPUT_PARAMS:
+        d.pop(key, None)
+    return d
+
+
+def _notebooks_digest(notebook_dir: Path) -> str:
+    files = [notebook_dir / n for n in (DISTRICT_NB, TOWNSHIP_NB, BULLETIN_NB)]
+    return mf.tree_digest(notebook_dir, [f for f in files if f.exists()])
+
+
+def _up_to_date(out_dir: Path, fp: str) -> bool:
+    m = mf.read_manifest(out_dir)
+    if not m or m.get("status") != "complete" or m.get("fingerprint") != fp:
+        return False
+    return all((out_dir / o["file"]).exists() for o in m.get("outputs", []))
+
+
+def _params_file(params_dir: Path, district_code: str) -> dict[str, str] | None:
+    path = Path(params_dir) / f"{district_code}.yaml"
+    if not path.exists():
+        return None
+    return {"file": str(path.resolve()), "sha256": mf.sha256_file(path)}
+
+
+def _rel(path: Path, cwd: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), cwd.resolve())).as_posix()
+
+
+def _notebook_params(req: RunRequest, ctx: PeriodContext, cwd: Path) -> dict[str, Any]:
+    """Scalars for a notebook's ``parameters`` cell; paths relative to its own folder."""
+    return {
+        "district_code": ctx.district_code,
+        "period": ctx.period.isoformat(),
+        "period_dir": _rel(ctx.period_dir, cwd),
+        "out_root": _rel(ctx.out_root, cwd),
+        "params_dir": _rel(req.params_dir, cwd),
+    }
+
+
+def _district_task(req: RunRequest, ctx: PeriodContext, cfg: Config) -> NotebookTask:
+    nb_dir = ctx.out_dir / "notebooks"
+    stem = Path(DISTRICT_NB).stem
+    return NotebookTask(
+        kind="district",
+        label=ctx.district_code,
+        input_path=req.notebook_dir / DISTRICT_NB,
+        output_path=nb_dir / DISTRICT_NB,
+        out_dir=ctx.out_dir,
+        parameters=_notebook_params(req, ctx, nb_dir),
+        title=f"{cfg.district_name or ctx.district_code} {ctx.period.isoformat()} 全民参保登记比对",
+        html_path=ctx.out_dir / "html" / f"{stem}.html",
+    )
+
+
+def township_tasks(
+    req: RunRequest, ctx: PeriodContext, cfg: Config, townships: list[tuple[str, str]]
+) -> list[NotebookTask]:
+    """Township notebooks, then bulletins per township and for the district (if present)."""
+    nb_dir = ctx.out_dir / "notebooks"
+    base = _notebook_params(req, ctx, nb_dir)
+    period = ctx.period.isoformat()
+    tasks: list[NotebookTask] = []
+    tw_nb = req.notebook_dir / TOWNSHIP_NB
+    if tw_nb.exists():
+        for code, name in townships:
+            stem = f"{Path(TOWNSHIP_NB).stem}_{code}"
+            tasks.append(
+                NotebookTask(
+                    kind="township",
+                    label=f"{name} ({code})",
+                    input_path=tw_nb,
+                    output_path=nb_dir / f"{stem}.ipynb",
+                    out_dir=ctx.out_dir,
+                    parameters={**base, "township_code": code, "township_name": name},
+                    title=f"{name} {period} 全民参保登记比对结果",
+                    html_path=ctx.out_dir / "html" / f"{stem}.html",
+                )
+            )
+    bl_nb = req.notebook_dir / BULLETIN_NB
+    if bl_nb.exists():
+        targets = [*townships, ("", cfg.district_name or ctx.district_code)]
+        for code, name in targets:
+            key = code or ctx.district_code
+            stem = f"{Path(BULLETIN_NB).stem}_{key}"
+            tasks.append(
+                NotebookTask(
+                    kind="bulletin",
+                    label=f"{name} ({key})",
+                    input_path=bl_nb,
+                    output_path=nb_dir / f"{stem}.ipynb",
+                    out_dir=ctx.out_dir,
+                    parameters={**base, "township_code": code, "township_name": name},
+                    title=f"{name} 全民参保登记工作进展通报 {period}",
+                    html_path=ctx.out_dir / "bulletins" / f"bulletin_{key}.html",
+                    pdf_path=ctx.out_dir / "bulletins" / f"bulletin_{key}.pdf",
+                )
+            )
+    return tasks
+
+
+@dataclass
+class PeriodOutcome:
+    """What happened to one period."""
+
+    period: dt.date
+    skipped: bool
+    fingerprint: str
+    results: list[TaskResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.ok for r in self.results)
+
+
+def _run_one_period(
+    req: RunRequest, cfg: Config, ctx: PeriodContext
+) -> tuple[list[TaskResult], str | None, list[tuple[str, str]]]:
+    """District stage (notebook or direct), then townships and bulletins in parallel."""
+    if not req.notebooks:
+        runner = req.period_runner
+        if runner is None:
+            from canbao.pipeline import run_period as runner
+        runner(cfg, ctx)
+        return [], None, township_list(cfg, ctx)
+    district = execute_task(_district_task(req, ctx, cfg))
+    if not district.ok:
+        return [district], district.describe(), []
+    townships = township_list(cfg, ctx)
+    tasks = township_tasks(req, ctx, cfg, townships)
+    workers = req.workers or cfg.worker_count
+    results = run_tasks(
+        tasks, workers, progress=req.progress, desc=f"{ctx.period.isoformat()} 乡镇"
+    )
+    if (req.notebook_dir / BULLETIN_NB).exists():
+        try:
+            from canbao import render
+
+            render.write_index(ctx.district_dir)
+        except ImportError:
+            pass
+    return [district, *results], None, townships
+
+
+def run_period_with_manifest(
+    req: RunRequest, period_dir: Path, previous_fp: str | None, code_digest: str, earlier: list[str]
+) -> PeriodOutcome:
+    """Run one period unless up to date, and write its manifest."""
+    district_code = Path(req.district_dir).resolve().name
+    ctx = period_context(period_dir, req.out_root, district_code)
+    cfg = load_config(district_code, req.params_dir)
+    inputs = mf.describe_inputs(period_dir)
+    params = cfg.to_dict()
+    parts = mf.fingerprint_parts(
+        inputs,
+        _params_for_fingerprint(cfg),
+        code_digest,
+        _notebooks_digest(req.notebook_dir) if req.notebooks else None,
+        previous_fp,
+    )
+    fp = mf.fingerprint(parts)
+    if not req.force and _up_to_date(ctx.out_dir, fp):
+        return PeriodOutcome(ctx.period, True, fp)
+    if ctx.out_dir.exists():
+        shutil.rmtree(ctx.out_dir)  # generated only: stale files must not survive a re-run
+    ctx.out_dir.mkdir(parents=True)
+    error: str | None = None
+    results: list[TaskResult] = []
+    townships: list[tuple[str, str]] = []
+    try:
+        results, error, townships = _run_one_period(req, cfg, ctx)
+    except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
+        error = f"{type(exc).__name__}: {exc}"
+    failed = [r for r in results if not r.ok]
+    status = "complete" if error is None and not failed else "failed"
+    manifest = {
+        "manifest_version": mf.MANIFEST_VERSION,
+        "status": status,
+        "district_code": district_code,
+        "period": ctx.period.isoformat(),
+        "earlier_periods": earlier,
+        "input": {
+            "district_dir": str(Path(req.district_dir).resolve()),
+            "period_dir": str(Path(period_dir).resolve()),
+            "notebook_dir": str(Path(req.notebook_dir).resolve()) if req.notebooks else None,
+        },
+        "inputs": inputs,
+        "params": params,
+        "params_file": _params_file(req.params_dir, district_code),
+        "seeds": mf.find_seeds(params),
+        "packages": mf.package_versions(),
+        "git": mf.git_state(),
+        "notebooks": req.notebooks,
+        "kernel": KERNEL_NAME if req.notebooks else None,
+        "fingerprint": fp,
+        "fingerprint_parts": parts,
+        "townships": [{"code": c, "name": n} for c, n in townships],
+        "failures": [r.describe() for r in failed] + ([error] if error and not failed else []),
+        "outputs": mf.describe_outputs(ctx.out_dir),
+    }
+    mf.write_manifest(ctx.out_dir, manifest)
+    return PeriodOutcome(ctx.period, False, fp, results, error)
+
+
+def _summary(outcomes: list[PeriodOutcome]) -> str:
+    lines = []
+    for o in outcomes:
+        p = o.period.isoformat()
+        if o.skipped:
+            lines.append(f"{p}: up to date (fingerprint {o.fingerprint[:12]}), nothing to do")
+            continue
+        n_ok = sum(r.ok for r in o.results)
+        head = f"{p}: {'ok' if o.ok else 'FAILED'}"
+        if o.results:
+            head += f" ({n_ok}/{len(o.results)} notebooks ok)"
+        lines.append(head)
+        lines += [f"  {r.describe()}" for r in o.results if not r.ok]
+        if o.error and all(r.ok for r in o.results):
+            lines.append(f"  {o.error}")
+        lines += [f"  note: {n}" for n in sorted({n for r in o.results for n in r.notes})]
+    return "\n".join(lines)
+
+
+def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
+    """Run (or skip) every period up to ``req.period``; exit code and outcomes."""
+    periods = find_periods(req.district_dir)
+    if req.period is not None:
+        periods = [p for p in periods if dt.date.fromisoformat(p.name) <= req.period]
+        if not periods or periods[-1].name != req.period.isoformat():
+            raise InputError(str(req.district_dir), f"no period folder {req.period.isoformat()}")
+    if not periods:
+        raise InputError(str(req.district_dir), "no period folders named YYYY-MM-DD")
+    district_code = Path(req.district_dir).resolve().name
+    outcomes: list[PeriodOutcome] = []
+    with registry_lock(Path(req.out_root) / district_code):
+        code_digest = mf.tree_digest(mf.package_dir())
+        previous: str | None = None
+        earlier: list[str] = []
+        for period_dir in periods:
+            outcome = run_period_with_manifest(
+                req, period_dir, previous, code_digest, list(earlier)
+            )
+            outcomes.append(outcome)
+            if outcome.error is not None:
+                break  # later periods build on this one's registry
+            previous = outcome.fingerprint
+            earlier.append(period_dir.name)
+    print(_summary(outcomes), file=sys.stderr)
+    return (0 if all(o.ok for o in outcomes) else 1), outcomes
+
+
+def run_district(
+    district_dir: Path,
+    out_root: Path,
+    params_dir: Path,
+    period: dt.date | None,
+    workers: int | None,
+    notebooks: bool,
+    force: bool,
+) -> int:
+    """``canbao run data/raw/<district>``: exit code 0 when every period and notebook succeeded."""
+    code, _ = run_request(
+        RunRequest(
+            district_dir=Path(district_dir),
+            out_root=Path(out_root),
+            params_dir=Path(params_dir),
+            period=period,
+            workers=workers,
+            notebooks=notebooks,
+            force=force,
+        )
+    )
+    return code

@@ -1,0 +1,80 @@
+"""``canbao verify``: identical on an unchanged re-run, different when an output is tampered with."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from test_orchestrate import PEOPLE, district  # noqa: F401 - fixture
+
+from canbao import manifest as mf
+from canbao.orchestrate import RunRequest, run_request
+from canbao.verify import notebook_outputs, sanitise, verify
+
+
+def test_rerun_is_byte_identical_and_verify_spots_tampering(district, capsys):  # noqa: F811
+    # one township only, to keep the kernel starts few
+    from test_orchestrate import write_period
+
+    write_period(district["raw"].parent, "2026-01-15", [p for p in PEOPLE if p[1] == "430321100"])
+    req = RunRequest(
+        district["raw"],
+        district["out"],
+        district["params"],
+        workers=1,
+        notebook_dir=district["nb"],
+        progress=False,
+    )
+    assert run_request(req)[0] == 0
+    out = district["out"] / "430321" / "2026-01-15"
+    first = mf.read_manifest(out)
+    assert {o["file"] for o in first["outputs"]} == {
+        "exports/registry.csv",
+        "html/10_district.html",
+        "html/20_township_430321100.html",
+        "notebooks/10_district.ipynb",
+        "notebooks/20_township_430321100.ipynb",
+    }
+    # executed notebooks are byte-identical across runs (volatile metadata stripped)
+    run_request(RunRequest(**{**req.__dict__, "force": True}))
+    second = mf.read_manifest(out)
+    assert second["outputs"] == first["outputs"]
+
+    capsys.readouterr()
+    assert verify(out) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "identical  exports/registry.csv" in lines
+    assert "identical  notebooks/20_township_430321100.ipynb" in lines
+    assert "identical  html/20_township_430321100.html" in lines
+
+    # tamper with a data file and with a notebook's printed output
+    reg = out / "exports" / "registry.csv"
+    reg.write_text(
+        reg.read_text(encoding="utf-8").replace("430321100", "430321101", 1), encoding="utf-8"
+    )
+    nb_path = out / "notebooks" / "20_township_430321100.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells[-1].outputs[0]["text"] = "易俗河镇 3\n"
+    nbformat.write(nb, str(nb_path))
+    assert verify(out) == 1
+    text = capsys.readouterr().out
+    assert "DIFFERENT  exports/registry.csv" in text
+    assert "DIFFERENT  notebooks/20_township_430321100.ipynb  (outputs differ in cell(s) 4)" in text
+    assert "identical  notebooks/10_district.ipynb" in text
+
+
+def test_sanitise_and_notebook_outputs_ignore_volatile_text(tmp_path):
+    assert sanitise("写于 2026-11-28T13:45:01.123 于 /tmp/pytest-1/x <obj at 0x7f3a2b4c5d60>") == (
+        "写于 TIMESTAMP 于 TMPDIR <obj at 0xADDR>"
+    )
+    nb = nbformat.v4.new_notebook()
+    injected = nbformat.v4.new_code_cell("period_dir = '/abs/a'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    cell = nbformat.v4.new_code_cell("print(1)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = [injected, cell]
+    path = tmp_path / "a.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert notebook_outputs(path) == [
+        (1, '[{"name": "stdout", "output_type": "stream", "text": "1\\n"}]')
+    ]
