@@ -2,6 +2,8 @@
 # One entry point for a fresh machine (Debian 12, Python 3.11):
 #   bash scripts/bootstrap.sh demo   # set up, generate the demo district, run it end to end
 #   bash scripts/bootstrap.sh test   # set up, run the test suite (pytest + nbval)
+#   bash scripts/bootstrap.sh unit [pytest args]   # pytest only;  ... nbval  # notebooks only
+#   slow tests (1M-scale): bash scripts/bootstrap.sh unit -m slow
 #   bash scripts/bootstrap.sh setup  # set up only
 # Set-up is idempotent: the venv is rebuilt only when requirements.lock changes.
 set -euo pipefail
@@ -49,6 +51,14 @@ setup() {
     python_setup
 }
 
+nbval_run() {
+    # toolchain.md §5: nbval re-executes the papermill output and compares outputs.
+    "$VENV/bin/python" tests/notebooks/build_executed.py build/nbval
+    "$VENV/bin/python" -m pytest -o addopts="" -p no:cacheprovider --nbval \
+        --nbval-kernel-name canbao --nbval-sanitize-with tests/notebooks/sanitize.cfg \
+        build/nbval/reports/430302/*/notebooks
+}
+
 case "${1:-}" in
     setup)
         setup ;;
@@ -58,9 +68,17 @@ case "${1:-}" in
         "$VENV/bin/canbao" run data/raw/430302
         echo "== done: open reports/430302/index.html" ;;
     test)
+        # unit and end-to-end tests, then nbval on freshly executed demo notebooks
+        setup
+        "$VENV/bin/python" -m pytest -n 2
+        nbval_run ;;
+    unit)
         setup
         shift || true
         "$VENV/bin/python" -m pytest "$@" ;;
+    nbval)
+        setup
+        nbval_run ;;
     *)
-        echo "usage: bash scripts/bootstrap.sh {demo|test|setup}" >&2; exit 2 ;;
+        echo "usage: bash scripts/bootstrap.sh {demo|test|unit|nbval|setup}" >&2; exit 2 ;;
 esac
