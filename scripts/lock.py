@@ -33,7 +33,9 @@ def norm(name: str) -> str:
 def main() -> None:
     frozen = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
     pins = sorted(
         (line for line in frozen if "==" in line and not line.lower().startswith("canbao")),

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=20261128)
     d.add_argument("--periods", type=int, default=3)
     d.add_argument("--raw", default="data/raw", help="root of extract folders (default data/raw)")
-    d.add_argument("--truth", default="data/truth", help="root of truth folders (default data/truth)")
+    d.add_argument(
+        "--truth", default="data/truth", help="root of truth folders (default data/truth)"
+    )
     d.set_defaults(func=_cmd_demo)
 
     r = sub.add_parser("run", help="run a district folder data/raw/<district_code>")

@@ -119,6 +119,8 @@ def load_config(district_code: str, params_dir: Path | None = None) -> Config:
         if path.exists():
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             if str(loaded.get("district_code", district_code)) != district_code:
-                raise ValueError(f"{path}: district_code {loaded['district_code']} != {district_code}")
+                raise ValueError(
+                    f"{path}: district_code {loaded['district_code']} != {district_code}"
+                )
             raw.update(loaded)
     return config_from_dict(raw)

@@ -7,6 +7,7 @@ Every stage receives an :class:`Engine` and speaks SQL through it; Splink gets i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,8 +42,14 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, path: Path | str | None = None, *, threads: int | None = None,
-                 memory_limit: str | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        read_only: bool = False,
+    ) -> None:
         import duckdb
 
         self.path = str(path) if path else ":memory:"
@@ -52,10 +59,9 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = true")
-        try:
+        # Inside a Jupyter kernel DuckDB refuses the setting (it wants ipywidgets); it is off there.
+        with contextlib.suppress(duckdb.InvalidInputException):
             self.con.execute("SET enable_progress_bar = false")
-        except duckdb.InvalidInputException:
-            pass  # inside a Jupyter kernel DuckDB refuses the setting (wants ipywidgets); off there
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         # Fetch so the connection is free again (DuckDB 2 keeps a pending result busy).

@@ -10,8 +10,9 @@ class CanbaoError(Exception):
 class InputError(CanbaoError):
     """Bad input: names file, row and column so the sender can fix it."""
 
-    def __init__(self, file: str, message: str, *, row: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, file: str, message: str, *, row: int | None = None, column: str | None = None
+    ) -> None:
         self.file, self.row, self.column, self.message = file, row, column, message
         where = file
         if row is not None:

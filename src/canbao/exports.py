@@ -27,7 +27,13 @@ REGISTRY_CSV_COLUMNS: tuple[str, ...] = (
 LINKS_CSV_COLUMNS = ("source_row", "file", "member_no", "person_id", "method", "match_probability")
 FINDINGS_CSV_COLUMNS = ("finding", "person_id", "file", "source_row", "detail")
 RECONCILIATION_CSV_COLUMNS = (
-    "extract", "file", "rows_read", "rows_loaded", "rows_rejected", "extra_columns", "unknown_codes",
+    "extract",
+    "file",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "extra_columns",
+    "unknown_codes",
 )
 REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value")
 CHANGELOG_CSV_COLUMNS = ("period", "person_id", "change", "field", "old_value", "new_value")

@@ -47,7 +47,9 @@ class PeriodContext:
         return self.period
 
 
-def period_context(period_dir: Path, out_root: Path, district_code: str | None = None) -> PeriodContext:
+def period_context(
+    period_dir: Path, out_root: Path, district_code: str | None = None
+) -> PeriodContext:
     """Context from a contract folder ``data/raw/<district>/<YYYY-MM-DD>``."""
     period_dir = Path(period_dir)
     try:
@@ -102,8 +104,9 @@ def open_registry(cfg: Config, ctx: PeriodContext, *, read_only: bool = False) -
     return open_engine(cfg.linkage.engine, ctx.registry_path, read_only=read_only)
 
 
-def run_period(cfg: Config, ctx: PeriodContext, *, engine: Engine | None = None,
-               only: set[str] | None = None) -> dict[str, object]:
+def run_period(
+    cfg: Config, ctx: PeriodContext, *, engine: Engine | None = None, only: set[str] | None = None
+) -> dict[str, object]:
     """Run the district stage for one period; returns each stage's result by name."""
     own = engine is None
     engine = engine or open_registry(cfg, ctx)

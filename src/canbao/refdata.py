@@ -11,9 +11,7 @@ from importlib import resources
 
 import pandas as pd
 
-PROVINCE_PREFIXES: frozenset[str] = frozenset(
-    [str(p) for p in range(11, 66)] + ["71", "81", "82"]
-)
+PROVINCE_PREFIXES: frozenset[str] = frozenset([str(p) for p in range(11, 66)] + ["71", "81", "82"])
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -46,13 +44,19 @@ def county_name(code: str) -> str | None:
 def townships(county_code: str) -> pd.DataFrame:
     """Townships of a bundled county: code, name (empty frame if the county is not bundled)."""
     d = divisions()
-    return d.loc[(d["county_code"] == county_code) & (d["level"] == "township"), ["code", "name", "kind_by_code"]].reset_index(drop=True)
+    return d.loc[
+        (d["county_code"] == county_code) & (d["level"] == "township"),
+        ["code", "name", "kind_by_code"],
+    ].reset_index(drop=True)
 
 
 def villages(county_code: str) -> pd.DataFrame:
     """Villages of a bundled county: code, name, township_code (parent)."""
     d = divisions()
-    v = d.loc[(d["county_code"] == county_code) & (d["level"] == "village"), ["code", "name", "parent_code", "kind_by_code"]]
+    v = d.loc[
+        (d["county_code"] == county_code) & (d["level"] == "village"),
+        ["code", "name", "parent_code", "kind_by_code"],
+    ]
     return v.rename(columns={"parent_code": "township_code"}).reset_index(drop=True)
 
 
