@@ -33,7 +33,7 @@ def main() -> None:
     if a.no_survey:
         import canbao.demo.district as district
 
-        district._survey = lambda *args: {}
+        district._survey = lambda *args: None
     root = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="canbao-bench-"))
     t0, c0 = time.perf_counter(), time.process_time()
     folders = generate(a.district, a.people, a.seed, root / "raw", root / "truth", a.periods)

@@ -15,6 +15,7 @@ from canbao import schema
 from canbao.demo import generate, load_truth
 from canbao.demo.periods import period_dates
 from canbao.standardise.idnumber import fold_id, validate_id
+from canbao.survey import read_return_file
 
 PEOPLE = 5000
 SEED = 20261128
@@ -221,6 +222,28 @@ def test_findings_use_contract_codes_with_row_or_person_scope(demo: Path) -> Non
     present = set(f["finding"])
     for code in FINDING_CODES - {"SURVEY_REJECTED"}:
         assert code in present, code
+
+
+def test_survey_rejected_truth_points_at_the_bad_returned_rows(demo: Path) -> None:
+    period = _periods(demo)[1]
+    t = _truth(demo, period)
+    f = t["findings"].loc[t["findings"]["finding"] == "SURVEY_REJECTED"]
+    assert len(f) > 0 and (f["person_key"] != "").all()
+    assert f["file"].str.match(r"survey_returns/\d{9}_.+\.xlsx$").all()
+    prev = load_truth(demo / "truth" / "430302" / _periods(demo)[0].name)["persons"]
+    id_of = dict(zip(prev["person_key"], prev["id_number"], strict=True))
+    name_of = dict(zip(prev["person_key"], prev["name"], strict=True))
+    changed = 0
+    for file, rows in f.groupby("file"):
+        data, err = read_return_file(period / file)
+        assert err is None
+        data = data.set_index("source_row")
+        for key, row in zip(rows["person_key"], rows["source_row"].astype(int), strict=True):
+            got = data.loc[row]
+            assert got["id_number"] == id_of[key]  # the listed person, made bad on purpose
+            assert got["outcome"] is not None  # a blank row is "not returned", not rejected
+            changed += got["name"] != name_of[key]
+    assert changed > 0  # some rejections are changed names
 
 
 def test_one_row_several_codes_follow_section_7(demo: Path) -> None:

@@ -1,4 +1,5 @@
-"""Demo returns: roster layout, determinism, and the accepted set the import must reproduce."""
+"""Demo returns: roster layout, determinism, and the accepted and rejected rows the import
+must reproduce."""
 
 from __future__ import annotations
 
@@ -60,7 +61,17 @@ def test_demo_returns_import_as_promised(tmp_path):
     res = survey.import_returns(eng, cfg, ctx2)
     got = eng.query_df("SELECT person_id, outcome FROM survey_results")
     got = dict(zip(got["person_id"].str.replace("P430302-", "K"), got["outcome"], strict=True))
-    assert got == expected
+    assert got == expected.accepted
+    rej = eng.query_df("SELECT file, source_row, person_id FROM survey_rejects")
+    got_rej = sorted(
+        zip(
+            rej["file"],
+            rej["source_row"].astype(int),
+            rej["person_id"].str.replace("P430302-", "K"),
+            strict=True,
+        )
+    )
+    assert got_rej == sorted(expected.rejected) and len(got_rej) == res["rejected"]
     n_survey = int((reg["registration"] == "survey").sum())
     assert res["rows"] == n_survey and res["rejected"] + res["not_returned"] > 0
     eng.close()
@@ -75,5 +86,5 @@ def test_demo_returns_deterministic(tmp_path):
         out.append(
             (res, {p.name: p.read_bytes() for p in sorted((pdir / "survey_returns").glob("*"))})
         )
-    assert out[0] == out[1]
+    assert out[0] == out[1] and out[0][0].rejected
     assert out[0][1] != out[2][1]

@@ -14,7 +14,10 @@ national_match.xlsx with 险种 names, students.csv GB18030) and, apart from it,
   ``sex_wrong``, ``credit_*``, ``employer_no_name``, ``id_excel_numeric`` are faults;
   ``pop_duplicate_*``, ``pop_*_corrected_later``, ``in_both_lists`` mark population quirks.
 - ``findings.csv``: expected findings (contract codes + DUPLICATE_PERSON); per-row codes
-  with file/source_row, per-person codes with an empty source_row.
+  with file/source_row, per-person codes with an empty source_row. From the 2nd period,
+  SURVEY_REJECTED: one row per returned row that ``canbao.demo.returns`` made bad on purpose
+  (``file`` = ``survey_returns/<township>_<name>.xlsx``, ``source_row`` = 1-based data row;
+  blank rows are "not returned", not rejected).
 - ``changes.csv`` (2nd period on): ``added`` / ``removed`` persons and ``changed`` fields
   (id_number, name, sex, birth_date, population, township_code, village_code,
   life_status, pension_status, medical_status, registration) against the period before.

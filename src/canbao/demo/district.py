@@ -65,12 +65,27 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     write_csv(df, path, "utf-8")
 
 
-def _survey(period_dir: Path, prev_truth: Path, district_code: str, seed: int) -> dict[str, str]:
+def _survey(period_dir: Path, prev_truth: Path, district_code: str, seed: int):
+    """The period's survey returns (``canbao.demo.returns.DemoReturns``), or None."""
     try:
         from canbao.demo import returns
     except ModuleNotFoundError:
-        return {}
-    return dict(returns.write_demo_returns(period_dir, prev_truth, district_code, seed))
+        return None
+    return returns.write_demo_returns(period_dir, prev_truth, district_code, seed)
+
+
+def _rejected_findings(res, keys: pd.Index) -> pd.DataFrame:
+    """SURVEY_REJECTED: one finding per returned row the import must reject."""
+    rej = pd.DataFrame(res.rejected if res else [], columns=["file", "source_row", "pk"])
+    key = pd.to_numeric(rej["pk"].str[1:], errors="coerce")
+    return pd.DataFrame(
+        {
+            "file": rej["file"],
+            "source_row": rej["source_row"],
+            "key": key.where(key.isin(keys)).astype("float64"),
+            "finding": "SURVEY_REJECTED",
+        }
+    )
 
 
 def generate(
@@ -93,18 +108,20 @@ def generate(
         tdir = Path(truth_root) / district_code / d.isoformat()
         tdir.mkdir(parents=True, exist_ok=True)
         rows_truth = write_period(w, pdir, d, _rng(seed, k, 2))
+        res = None
         if k:
-            accepted = _survey(
+            res = _survey(
                 pdir,
                 Path(truth_root) / district_code / dates[k - 1].isoformat(),
                 district_code,
                 seed + k,
             )
-            key_of = {f"D{x:08d}": x for x in w.persons.index}
-            for pk, outcome in sorted(accepted.items()):
-                if pk in key_of:
-                    w.surveyed[key_of[pk]] = outcome
+            for pk, outcome in sorted(res.accepted.items()) if res else ():
+                x = int(pk[1:])
+                if pk == f"D{x:08d}" and x in w.persons.index:
+                    w.surveyed[x] = outcome
         row_f = truth.row_findings(w, rows_truth)
+        row_f = pd.concat([row_f, _rejected_findings(res, w.persons.index)], ignore_index=True)
         persons = truth.expected_persons(w, d, rows_truth, row_f)
         findings = pd.concat([row_f, truth.person_findings(w)], ignore_index=True)
         findings = findings.assign(

@@ -54,7 +54,8 @@ def births(w: World, prev: dt.date, cur: dt.date, rng: np.random.Generator) -> N
         dup_pop="", dup_id="", dup_hh="", in_both=False, res_excel=False, name_fix_at=-1, id_fix_at=-1, no_faults=False,
     )  # fmt: skip
     kids["id"] = ids.make_ids(np.full(n, w.district), kids["birth"].to_numpy(), male, rng)
-    kids = kids.loc[~kids["id"].isin(p["id"])]
+    taken = set(p["id"].to_numpy(dtype=object))  # Arrow-string isin is a Python loop over p
+    kids = kids.loc[[x not in taken for x in kids["id"].to_numpy(dtype=object)]]
     kids["gid"] = kids["id"]
     kids["member"] = [
         f"{w.district[:4]}{8_000_000 + w.next_member + i:08d}" for i in range(len(kids))

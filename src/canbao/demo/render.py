@@ -19,7 +19,15 @@ XLSX_MAX_ROWS = 1_000_000
 
 
 def _ymd(s: pd.Series, fmt: str = "%Y-%m-%d") -> pd.Series:
-    return pd.to_datetime(s).dt.strftime(fmt).fillna("")
+    """Dates as ``%Y-%m-%d`` or ``%Y%m%d`` text, empty for missing (numpy, not strftime)."""
+    d = pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
+    text = np.datetime_as_string(d, unit="D").astype("U10")
+    if fmt == "%Y%m%d":
+        text = np.ascontiguousarray(text.view("U1").reshape(-1, 10)[:, [0, 1, 2, 3, 5, 6, 8, 9]])
+        text = text.view("U8").ravel()
+    elif fmt != "%Y-%m-%d":
+        raise ValueError(fmt)
+    return pd.Series(np.where(np.isnat(d), "", text), index=s.index)
 
 
 def _shuffled(headers: list[str], rng: np.random.Generator) -> list[str]:

@@ -59,6 +59,9 @@ def _column_xml(values: pd.Series) -> pa.Array:
     """The <c> elements of one column, built by Arrow kernels: strings inline, float cells
     (Excel's numeric IDs) as numbers, blanks as empty cells. Cells carry no ``r``
     reference (it is optional), which keeps the sheet XML a third smaller."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        text = pa.array(values.astype("int64").astype(str).to_numpy(dtype=object), pa.string())
+        return pc.binary_join_element_wise("<c><v>", text, "</v></c>", "")
     obj = values.to_numpy(dtype=object)
     kind = pd.api.types.infer_dtype(obj, skipna=True)
     if kind in ("string", "empty"):
@@ -91,11 +94,22 @@ def _column_xml(values: pd.Series) -> pa.Array:
     return cell
 
 
-def write_xlsx(path: Path, frame: pd.DataFrame, stamp: dt.datetime, sheet: str = "Sheet1") -> None:
-    """Write ``frame`` (header row = its columns; str cells inline, float cells numeric) as
-    one sheet; ``stamp`` fixes the zip entry times and the document properties."""
+def write_xlsx(
+    path: Path,
+    frame: pd.DataFrame,
+    stamp: dt.datetime,
+    sheet: str = "Sheet1",
+    preamble: tuple[str, ...] = (),
+) -> None:
+    """Write ``frame`` (header row = its columns; str cells inline, float and integer-dtype
+    cells numeric) as one sheet; ``stamp`` fixes the zip entry times and the document
+    properties. ``preamble``: text rows (one cell each) above the header, e.g. a title."""
     header = "".join(
         f'<c t="inlineStr"><is><t>{escape(str(h))}</t></is></c>' for h in frame.columns
+    )
+    header = (
+        "".join(f'<row><c t="inlineStr"><is><t>{escape(t)}</t></is></c></row>' for t in preamble)
+        + f"<row>{header}</row>"
     )
     cells = [_column_xml(frame[c]) for c in frame.columns]
     rows = (
@@ -106,7 +120,7 @@ def write_xlsx(path: Path, frame: pd.DataFrame, stamp: dt.datetime, sheet: str =
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        f"<row>{header}</row>",
+        + header,
         "".join(rows.to_pylist()),
         "</sheetData></worksheet>",
     ]
