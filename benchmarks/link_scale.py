@@ -2,6 +2,7 @@
 tables synthesised in SQL (no demo, ingest or clean needed).
 
     .venv/bin/python benchmarks/link_scale.py --people 1000000 [--rows-per-person 2.5]
+    .venv/bin/python benchmarks/link_scale.py --people 1000000 --incremental [--changed 0.02]
 
 Fault rates follow the demo's (canbao/demo/faults.py): one-digit 0.4 %,
 transposition 0.3 %, 15-digit 0.3 %, Excel float 0.2 %, missing 0.1 %, plus
@@ -34,7 +35,7 @@ def chars_sql() -> str:
     return f"CREATE OR REPLACE TABLE _chars AS SELECT * FROM (VALUES {values}) t(c, py)"
 
 
-def persons_sql(n: int) -> str:
+def persons_sql(n: int, drop_per_mille: int = 0) -> str:
     ns, ng = len(SURNAMES), len(set(GIVEN))
     body = "b17"
     return f"""
@@ -54,7 +55,9 @@ def persons_sql(n: int) -> str:
     )
     SELECT i, name, {body} || {check_char_sql(body)} AS id_number, birth_date,
            CASE WHEN seq % 2 = 1 THEN '1' ELSE '2' END AS sex
-    FROM named QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY i) = 1
+    FROM named
+    WHERE hash(i, 13) % 1000 >= {int(drop_per_mille)}
+    QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY i) = 1
     """
 
 
@@ -66,8 +69,7 @@ def finish_persons_sql() -> str:
         FROM _p p, range(1, 4) t(k) JOIN _chars c ON c.c = substr(p.name, k, 1)
         GROUP BY p.i
     )
-    SELECT 'P430302-' || lpad(CAST(row_number() OVER (ORDER BY p.id_number) AS VARCHAR), 7, '0')
-               AS person_id,
+    SELECT 'P430302-' || lpad(CAST(p.i + 1 AS VARCHAR), 7, '0') AS person_id,
            p.id_number, p.name, p.name AS name_simp, py.name_pinyin, p.sex, p.birth_date,
            '430302100' AS township_code, '430302100001' AS village_code, 'H1' AS household_no,
            'alive' AS life_status, 'hukou.csv' AS file, CAST(p.i + 1 AS INTEGER) AS source_row, p.i
@@ -130,6 +132,97 @@ def enrollment_sql(rows_per_person: float) -> str:
     """
 
 
+def next_period_sql(changed: float) -> list[str]:
+    """Period 2's enrollment: every row moves (source_row reshuffled) and a share
+    ``changed`` of rows changes content: half get a corrected name (still exact by
+    ID), a quarter lose their ID (→ Splink), a quarter become Excel floats (→ Splink)."""
+    per_mille = int(round(changed * 1000))
+    return [
+        "CREATE OR REPLACE TABLE _enrollment1 AS SELECT * FROM enrollment",
+        f"""
+        CREATE OR REPLACE TABLE enrollment AS
+        WITH c AS (
+            SELECT *, CASE WHEN hash(member_no, 12) % 1000 < {per_mille}
+                           THEN hash(member_no, 14) % 4 END AS kind
+            FROM _enrollment1
+        )
+        SELECT member_no, file,
+               CAST(row_number() OVER (ORDER BY hash(member_no, 11), member_no) AS INTEGER)
+                   AS source_row,
+               CASE WHEN kind = 2 THEN NULL
+                    WHEN kind = 3 AND id_number IS NOT NULL
+                    THEN substr(id_number, 1, 1) || '.' || substr(id_number, 2, 14) || 'E+17'
+                    ELSE id_raw END AS id_raw,
+               CASE WHEN kind IN (2, 3) THEN NULL ELSE id_number END AS id_number,
+               CASE WHEN kind = 2 THEN 'missing' WHEN kind = 3 AND id_number IS NOT NULL
+                    THEN 'precision_lost' ELSE id_status END AS id_status,
+               id_reason, id_candidate,
+               CASE WHEN kind IN (0, 1) THEN name_raw || '明' ELSE name_raw END AS name_raw,
+               CASE WHEN kind IN (0, 1) THEN name || '明' ELSE name END AS name,
+               CASE WHEN kind IN (0, 1) THEN name_simp || '明' ELSE name_simp END AS name_simp,
+               CASE WHEN kind IN (0, 1) THEN name_pinyin || 'ming' ELSE name_pinyin END
+                   AS name_pinyin,
+               sex, birth_date, scheme
+        FROM c ORDER BY source_row
+        """,
+    ]
+
+
+def _timed(label: str, fn):
+    from accuracy import PeakRSS
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    with PeakRSS() as rss:
+        out = fn()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"{label}: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss.peak / 2**20:.0f} MiB")
+    return out, wall, cpu
+
+
+def incremental(eng: DuckDBEngine, work: Path, args: argparse.Namespace) -> None:
+    """Period 1 full; period 2 (rows moved, ~2 % changed, persons churned) incrementally,
+    then the same period with full_relink and with memory emptied (same model)."""
+    import dataclasses
+
+    from canbao.linkage import link_period
+
+    cfg = Config(district_code="430302")
+    full = dataclasses.replace(cfg, linkage=dataclasses.replace(cfg.linkage, full_relink=True))
+    c1 = PeriodContext("430302", dt.date(2026, 6, 30), work / "raw", work / "reports")
+    c2 = PeriodContext("430302", dt.date(2026, 7, 15), work / "raw", work / "reports")
+    for c in (c1, c2):
+        c.out_dir.mkdir(parents=True, exist_ok=True)
+    s1, *_ = _timed("period 1 (train + all rows)", lambda: link_period(eng, cfg, c1))
+    print(s1)
+    # Period 2: 0.2 % of persons gone, 0.3 % new (the enrollment has none of them).
+    extra = int(args.people * 0.003)
+    for sql in (persons_sql(args.people + extra, drop_per_mille=2), finish_persons_sql()):
+        eng.execute(sql)
+    for sql in next_period_sql(args.changed):
+        eng.execute(sql)
+    n = eng.query_df(
+        "SELECT count(*) FROM enrollment e JOIN _enrollment1 o USING (member_no) "
+        "WHERE e.id_raw IS DISTINCT FROM o.id_raw OR e.name_raw <> o.name_raw"
+    ).iat[0, 0]
+    print(f"period 2: {n} rows changed content, every row moved")
+    runs = {}
+    for label, c_, fn in (
+        ("incremental", cfg, None),
+        ("full_relink", full, None),
+        ("no memory, same model", cfg, "DELETE FROM link_memory"),
+    ):
+        if fn:
+            eng.execute(fn)
+        s, wall, cpu = _timed(f"period 2 {label}", lambda c_=c_: link_period(eng, c_, c2))
+        print(s)
+        runs[label] = eng.query_df("SELECT * FROM links ORDER BY source, file, source_row")
+    inc, fr, nm = runs["incremental"], runs["full_relink"], runs["no memory, same model"]
+    print("incremental == no-memory run with the same model:", inc.equals(nm))
+    key = ["source", "file", "source_row", "person_id", "method"]
+    differ = (inc[key].fillna("") != fr[key].fillna("")).any(axis=1).sum()
+    print(f"incremental vs full_relink (retrained): {differ} rows differ in person/method")
+
+
 def main(argv: list[str] | None = None) -> None:
     import sys
 
@@ -142,6 +235,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--people", type=int, default=1_000_000)
     ap.add_argument("--rows-per-person", type=float, default=2.5)
     ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument(
+        "--incremental",
+        action="store_true",
+        help="time a second period with ~--changed rows changed, incremental vs full",
+    )
+    ap.add_argument("--changed", type=float, default=0.02)
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="canbao-linkscale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -153,6 +252,10 @@ def main(argv: list[str] | None = None) -> None:
     n_p = eng.query_df("SELECT count(*) AS n FROM persons").iat[0, 0]
     n_e = eng.query_df("SELECT count(*) AS n FROM enrollment").iat[0, 0]
     print(f"synthesised {n_p} persons, {n_e} enrollment rows in {time.perf_counter() - t0:.1f} s")
+    if args.incremental:
+        incremental(eng, work, args)
+        eng.close()
+        return
     cfg = Config(district_code="430302")
     ctx = PeriodContext("430302", dt.date(2026, 6, 30), work / "raw", work / "reports")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)

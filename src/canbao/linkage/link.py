@@ -16,6 +16,7 @@ import pandas as pd
 
 from canbao.config import Config
 from canbao.engine import Engine
+from canbao.linkage import memory as mem
 from canbao.linkage import model as mdl
 from canbao.linkage.exact import SETTLED_TABLE, link_exact
 from canbao.linkage.inputs import ROWS_TABLE, build_link_rows, scalar, table_columns
@@ -204,42 +205,73 @@ def _unsettled(engine: Engine) -> int:
     )
 
 
+def _splink_stage(
+    engine: Engine, cfg: Config, ctx: PeriodContext, summary: dict[str, int]
+) -> dict[str, Any] | None:
+    """Score the rows exact and repaired links left, reusing the earlier model and
+    stored results unless ``full_relink``; returns the model used (None if none)."""
+    mpath = model_path(ctx)
+    pop_cols = table_columns(engine, "population")
+    engine.execute(
+        mdl.splink_persons_sql(
+            {"file", "source_row", "id_raw", "id_number", "id_status", "id_candidate"} <= pop_cols
+        )
+    )
+    earlier = None if cfg.linkage.full_relink else mem.earlier_model(ctx.district_dir, ctx.period)
+    summary["model_reused"] = int(earlier is not None)
+    if earlier is not None:
+        mem.adopt_model(earlier, mpath)
+        summary.update(mem.reuse(engine, mpath))
+    engine.execute(mdl.splink_rows_sql())
+    n_left = int(scalar(engine, f"SELECT count(*) FROM {mdl.ROWS_SPLINK}"))
+    summary["splink_rows"] = n_left
+    if earlier is None:
+        engine.execute(mdl.splink_train_sql())
+        model = mdl.train_model(engine, cfg, mpath)
+    else:
+        model = json.loads(mpath.read_text(encoding="utf-8"))
+    if n_left:
+        summary["blocked_pairs"] = mdl.predict(engine, mpath)
+    else:
+        for sql in empty_candidates_sql():
+            engine.execute(sql)
+        summary["blocked_pairs"] = 0
+    return model
+
+
 def link_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, int]:
     """Stage 4: create ``links`` and ``review_queue``; write the model JSON and the
-    clerical-review workbook under ``ctx.out_dir/linkage``. Returns counts."""
+    clerical-review workbook under ``ctx.out_dir/linkage``. Returns counts.
+
+    With an earlier period's model and ``cfg.linkage.full_relink`` off, the model is
+    reused (no EM) and rows whose accepted result is remembered (``memory``) skip
+    Splink; the links are those a full prediction with that model would give."""
     per_source = build_link_rows(engine)
     summary: dict[str, int] = {f"rows_{k}": v for k, v in per_source.items()}
     summary.update(link_exact(engine))
     summary.update(link_repaired(engine))
+    summary["decisions_read"] = import_decisions(engine, decisions_dir(ctx))
     n_left = _unsettled(engine)
     n_persons = int(scalar(engine, "SELECT count(*) FROM persons"))
-    summary["splink_rows"] = n_left
+    summary.update(memory_reused=0, memory_rechecked=0, model_reused=0, splink_rows=0)
     model = None
     mpath = model_path(ctx)
     if n_left and n_persons:
-        pop_cols = table_columns(engine, "population")
-        engine.execute(
-            mdl.splink_persons_sql(
-                {"file", "source_row", "id_raw", "id_number", "id_status", "id_candidate"}
-                <= pop_cols
-            )
-        )
-        engine.execute(mdl.splink_rows_sql())
-        engine.execute(mdl.splink_train_sql())
-        model = mdl.train_model(engine, cfg, mpath)
-        summary["blocked_pairs"] = mdl.predict(engine, mpath)
+        model = _splink_stage(engine, cfg, ctx, summary)
     else:
         mpath.unlink(missing_ok=True)  # no model this run: do not leave a stale one
+        mdl.tf_path_for(mpath).unlink(missing_ok=True)
         for sql in empty_candidates_sql():
             engine.execute(sql)
         summary["blocked_pairs"] = 0
     engine.execute(
         best_candidates_sql(), [cfg.linkage.review_threshold, cfg.linkage.match_threshold]
     )
-    summary["decisions_read"] = import_decisions(engine, decisions_dir(ctx))
     engine.execute(decided_sql())
     summary["decisions_applied"] = int(scalar(engine, "SELECT count(*) FROM link_decided"))
     engine.execute(links_sql())
+    if model is not None:
+        mem.remember(engine, mem.model_digest(mpath), ctx.period, summary["model_reused"] == 1)
     review = build_review_queue(engine, cfg, model)
     write_review_workbook(review, workbook_path(ctx), ctx.period)
     df = engine.query_df("SELECT method, count(*) AS n FROM links GROUP BY method")

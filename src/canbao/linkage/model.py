@@ -50,7 +50,7 @@ BLOCKING_RULES: tuple[tuple[str, str], ...] = (
 EM_BLOCKS = ("l.birth_date = r.birth_date", "l.name_pinyin = r.name_pinyin")
 
 
-def _side_columns_sql() -> str:
+def side_columns_sql() -> str:
     """Derived blocking columns, identical for persons and rows."""
     return (
         "year(birth_date) AS birth_year, strftime(birth_date, '%m-%d') AS birth_md, "
@@ -79,7 +79,7 @@ def splink_persons_sql(with_population: bool = True) -> str:
     else:
         hint, src = "p.id_number", "persons p"
     return (
-        f"CREATE OR REPLACE TABLE {PERSONS_SPLINK} AS SELECT *, {_side_columns_sql()} FROM ("
+        f"CREATE OR REPLACE TABLE {PERSONS_SPLINK} AS SELECT *, {side_columns_sql()} FROM ("
         f"SELECT p.person_id AS unique_id, {_p_cols()}, {hint} AS id_hint, "
         f"p.id_number IS NOT NULL AS id_valid FROM {src}) "
         "ORDER BY unique_id"
@@ -96,7 +96,7 @@ def _p_cols() -> str:
 def splink_rows_sql() -> str:
     """Rows no exact or repaired link settled."""
     return (
-        f"CREATE OR REPLACE TABLE {ROWS_SPLINK} AS SELECT *, {_side_columns_sql()} FROM ("
+        f"CREATE OR REPLACE TABLE {ROWS_SPLINK} AS SELECT *, {side_columns_sql()} FROM ("
         f"SELECT rid AS unique_id, {_COLS}, id_hint, id_number IS NOT NULL AS id_valid "
         f"FROM {ROWS_TABLE} r "
         f"WHERE NOT EXISTS (SELECT 1 FROM {SETTLED_TABLE} s WHERE s.rid = r.rid)) "
@@ -107,7 +107,7 @@ def splink_rows_sql() -> str:
 def splink_train_sql() -> str:
     """A deterministic sample (by md5 of the row key) of all rows, for training."""
     return (
-        f"CREATE OR REPLACE TABLE {TRAIN_SPLINK} AS SELECT *, {_side_columns_sql()} FROM ("
+        f"CREATE OR REPLACE TABLE {TRAIN_SPLINK} AS SELECT *, {side_columns_sql()} FROM ("
         f"SELECT rid AS unique_id, {_COLS}, id_hint, id_number IS NOT NULL AS id_valid "
         f"FROM {ROWS_TABLE} "
         f"ORDER BY md5(rid), rid LIMIT {int(TRAIN_ROWS_CAP)}) ORDER BY unique_id"
@@ -206,7 +206,9 @@ def settings_dict(n_persons: int) -> dict[str, Any]:
     }
 
 
-def _linker(engine: Engine, rows_table: str, settings: dict[str, Any] | str):
+def _linker(
+    engine: Engine, rows_table: str, settings: dict[str, Any] | str, tf_path: Path | None = None
+):
     from splink import Linker
 
     db_api = engine.splink_db_api()
@@ -214,7 +216,37 @@ def _linker(engine: Engine, rows_table: str, settings: dict[str, Any] | str):
         db_api.register(PERSONS_SPLINK, dataset_display_name=PERSONS_NAME),
         db_api.register(rows_table, dataset_display_name=ROWS_NAME),
     ]
-    return Linker(sdfs, settings, log_level=logging.WARNING)
+    linker = Linker(sdfs, settings, log_level=logging.WARNING)
+    if tf_path is not None and tf_path.is_file():
+        import pandas as pd
+
+        tf = pd.read_csv(tf_path, dtype={"name": str, "tf_name": float}, keep_default_na=False)
+        linker.table_management.register_term_frequency_lookup(db_api.register(tf), "name")
+    return linker
+
+
+def tf_path_for(model_path: Path) -> Path:
+    """The name term-frequency table saved beside a model JSON."""
+    return model_path.with_name("name_tf.csv")
+
+
+def name_tf_sql() -> str:
+    """How common each folded name is among the persons (the population, not the rows).
+
+    Saved with the model so that a later period scores with the same frequencies:
+    the model is then a pure function of the row and the person, which is what lets
+    an incremental period reuse earlier results (``memory``)."""
+    return (
+        f"SELECT name, count(*) / sum(count(*)) OVER () AS tf_name FROM {PERSONS_SPLINK} "
+        "WHERE name IS NOT NULL GROUP BY name ORDER BY name"
+    )
+
+
+def save_name_tf(engine: Engine, path: Path) -> None:
+    df = engine.query_df(name_tf_sql())
+    df["tf_name"] = df["tf_name"].map(lambda v: float(f"{v:.12g}"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, lineterminator="\n", float_format="%.12g")
 
 
 def _patch_unobserved(model: dict[str, Any], u_max_pairs: float) -> dict[str, Any]:
@@ -258,6 +290,7 @@ def train_model(engine: Engine, cfg: Config, model_path: Path) -> dict[str, Any]
     model_path.write_text(
         json.dumps(model, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    save_name_tf(engine, tf_path_for(model_path))
     return model
 
 
@@ -265,7 +298,7 @@ def predict(engine: Engine, model_path: Path) -> int:
     """Score every blocked (person, row) pair; writes ``link_candidates`` (all pairs,
     thin) and ``link_predictions`` (pairs with weight > -10, every column, for review
     and charts). Returns the number of blocked pairs."""
-    linker = _linker(engine, ROWS_SPLINK, str(model_path))
+    linker = _linker(engine, ROWS_SPLINK, str(model_path), tf_path_for(model_path))
     pred = linker.inference.predict()
     name = pred.physical_name
     engine.execute(
@@ -284,4 +317,4 @@ def predict(engine: Engine, model_path: Path) -> int:
 def load_linker(engine: Engine, model_path: Path):
     """A Linker over the last run's persons and unsettled rows with the saved model
     (for charts in the district notebook)."""
-    return _linker(engine, ROWS_SPLINK, str(model_path))
+    return _linker(engine, ROWS_SPLINK, str(model_path), tf_path_for(model_path))

@@ -150,15 +150,21 @@ def import_decisions(engine: Engine, decisions_dir: Path) -> int:
     df = pd.concat(frames, ignore_index=True)
     df = df.drop_duplicates(["review_key", "person_id"], keep="last").drop(columns="_order")
     engine.register_df("_review_decisions_in", df)
-    engine.execute(
-        f"DELETE FROM {DECISIONS_TABLE} WHERE (review_key, person_id) IN "
-        "(SELECT (review_key, person_id) FROM _review_decisions_in)"
-    )
-    engine.execute(
-        f"INSERT INTO {DECISIONS_TABLE} SELECT review_key, person_id, decision, "
-        "match_probability, source, file, CAST(source_row AS INTEGER), name, workbook "
-        "FROM _review_decisions_in"
-    )
+    engine.execute("BEGIN TRANSACTION")  # a killed run leaves all or none of the upsert
+    try:
+        engine.execute(
+            f"DELETE FROM {DECISIONS_TABLE} WHERE (review_key, person_id) IN "
+            "(SELECT (review_key, person_id) FROM _review_decisions_in)"
+        )
+        engine.execute(
+            f"INSERT INTO {DECISIONS_TABLE} SELECT review_key, person_id, decision, "
+            "match_probability, source, file, CAST(source_row AS INTEGER), name, workbook "
+            "FROM _review_decisions_in"
+        )
+        engine.execute("COMMIT")
+    except BaseException:
+        engine.execute("ROLLBACK")
+        raise
     engine.execute("DROP TABLE _review_decisions_in")
     return len(df)
 
