@@ -284,3 +284,28 @@ def test_batches_rerun_and_reissue(tmp_path):
     assert r3["batch"] is None and r3["people"] == 0
     assert eng.scalar("SELECT max(batch) FROM survey_tasks") == 2
     eng.close()
+
+
+def test_every_part_is_well_formed_xml(issued):
+    """openpyxl and calamine read past a missing end tag; Excel repairs the file. Parse strictly."""
+    from xml.dom import minidom
+
+    files = sorted((issued[1].out_dir / "rosters").rglob("*.xlsx"))
+    assert len(files) == 6 * 2 + 2 * 2
+    for path in files:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith((".xml", ".rels")):
+                    minidom.parseString(z.read(name))  # raises on malformed XML
+
+
+def test_registration_form_blocks_are_merged(issued):
+    _, ctx, _ = issued
+    path = _rosters(ctx)[0]
+    ws = openpyxl.load_workbook(path.with_name(path.stem + "_登记表.xlsx"))["登记表"]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    titles = [c.row for c in ws["A"] if c.value == "全民参保登记表（个人）"]
+    assert all(f"A{r}:D{r}" in merged for r in titles)  # title across the page
+    addr = [c.row for c in ws["A"] if c.value == "户籍地址"]
+    assert addr and all(f"B{r}:D{r}" in merged for r in addr)
+    assert ws.cell(addr[0], 2).value.startswith("湖南省湘潭市雨湖区")

@@ -16,7 +16,6 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.worksheet.pagebreak import Break, RowBreak
-from openpyxl.worksheet.worksheet import Worksheet
 
 from canbao.rosters import (
     BORDER,
@@ -27,8 +26,8 @@ from canbao.rosters import (
     OUTCOME_NAMES,
     RELATION_NAMES,
     SEX_NAMES,
+    FastRows,
     RosterMeta,
-    Styles,
     _print_setup,
     _protect,
     _protect_workbook,
@@ -115,19 +114,7 @@ _BOX = {"border": BORDER, "alignment": Alignment(vertical="center", wrap_text=Tr
 _BOLD = Font(name=FONT, size=10, bold=True)
 _PLAIN = Font(name=FONT, size=10)
 _UNLOCKED = Protection(locked=False)
-
-
-def _label(st: Styles, ws: Worksheet, r: int, c: int, v) -> None:
-    st.put(ws, r, c, v, "label", font=_BOLD, fill=HEAD_FILL, **_BOX)
-
-
-def _fill(st: Styles, ws: Worksheet, r: int, c: int, v) -> None:
-    if v is BLANK:
-        st.put(
-            ws, r, c, None, "blank", font=_PLAIN, fill=OFFICER_FILL, protection=_UNLOCKED, **_BOX
-        )
-    else:
-        st.put(ws, r, c, v, "value", font=_PLAIN, **_BOX)
+_HEIGHTS = {"title": 36, "info": 18, "section": 22, "wide": 30, "pair": 26, "table": 26}
 
 
 def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
@@ -142,44 +129,51 @@ def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta)
     ws.title = FORM_SHEET
     for j, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[chr(64 + j)].width = w
+    fast = FastRows(ws)
+    label = fast.style("label", font=_BOLD, fill=HEAD_FILL, **_BOX)
+    value = fast.style("value", font=_PLAIN, **_BOX)
+    blank = fast.style("blank", font=_PLAIN, fill=OFFICER_FILL, protection=_UNLOCKED, **_BOX)
+    edge = fast.style("edge", **_BOX)  # merged cells keep the border when printed
+    heads = {
+        kind: fast.style(
+            kind,
+            font=Font(name=FONT, size=size, bold=bold),
+            alignment=Alignment(
+                horizontal="center" if kind == "title" else "left", vertical="center"
+            ),
+        )
+        for kind, size, bold in (("title", 16, True), ("info", 9, False), ("section", 11, True))
+    }
+
+    def filled(v: object) -> tuple[object, tuple[int, int]]:
+        return (None, blank) if v is BLANK else (v, value)
+
     r = 1
-    st = Styles()
-    breaks = RowBreak()
+    breaks: list[Break] = []
     for p in people.to_dict("records"):
         for kind, cells in _form_rows(p, meta):
-            if kind in ("title", "info", "section"):
-                ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
-                size, bold = {"title": (16, True), "info": (9, False), "section": (11, True)}[kind]
-                st.put(
-                    ws,
-                    r,
-                    1,
-                    cells[0],
-                    kind,
-                    font=Font(name=FONT, size=size, bold=bold),
-                    alignment=Alignment(
-                        horizontal="center" if kind == "title" else "left", vertical="center"
-                    ),
-                )
-                ws.row_dimensions[r].height = {"title": 36, "info": 18, "section": 22}[kind]
+            if kind in heads:
+                fast.merge(r, 1, r, 4)
+                fast.row(r, cells[:1], [heads[kind]], _HEIGHTS[kind])
             elif kind == "wide":
-                ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=4)
-                _label(st, ws, r, 1, cells[0])
-                _fill(st, ws, r, 2, cells[1])
-                for j in (3, 4):  # merged cells keep the border when printed
-                    st.put(ws, r, j, None, "edge", **_BOX)
-                ws.row_dimensions[r].height = 30
+                fast.merge(r, 2, r, 4)
+                v, st = filled(cells[1])
+                fast.row(r, [cells[0], v, None, None], [label, st, edge, edge], _HEIGHTS[kind])
             else:  # pair / table
+                vals, looks = [], []
                 for j, v in enumerate(cells, start=1):
                     if kind == "table" or j in (1, 3) and v is not BLANK:
-                        _label(st, ws, r, j, v)
+                        vals.append(v)
+                        looks.append(label)
                     else:
-                        _fill(st, ws, r, j, v)
-                ws.row_dimensions[r].height = 26
+                        v, st = filled(v)
+                        vals.append(v)
+                        looks.append(st)
+                fast.row(r, vals, looks, _HEIGHTS[kind])
             r += 1
         breaks.append(Break(id=r - 1))
         r += 1  # a spacer row, so merged blocks never touch
-    ws.row_breaks = breaks
+    ws.row_breaks = RowBreak(brk=breaks)  # one validation (append re-checks the whole list)
     _print_setup(
         ws,
         landscape=False,

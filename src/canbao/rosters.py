@@ -5,8 +5,11 @@ in the unlocked columns; the same layout comes back as a survey return
 (``canbao.survey`` reads it by header name). Only a village's own roster and
 registration forms carry full ID numbers; the summary and ledger mask them.
 
-Every cell is written through :func:`put`, which keeps text that looks like a
-formula (``=``, ``+``, ``-``, ``@``) as literal text, and every workbook is saved
+Titles, headers and sheet settings (validation, protection, print set-up) go
+through openpyxl and :func:`put`; the body rows, thousands per village, go through
+:class:`FastRows`, which writes the sheet XML directly (openpyxl's per-cell
+objects made stage 9 take minutes at 50k people). Both keep text that looks like
+a formula (``=``, ``+``, ``-``, ``@``) as literal text, and every workbook is saved
 by :func:`save_workbook_fixed`, so the same inputs give byte-identical files.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from copy import copy
@@ -21,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
@@ -213,24 +218,188 @@ def save_workbook_fixed(wb: Workbook, path: Path, when: dt.datetime) -> Path:
     """Save with fixed document and zip-entry times, so equal inputs give equal bytes.
 
     openpyxl's ``save`` stamps ``modified`` with now and its zip entries with the
-    current time; this writes the same parts with ``when`` instead.
+    current time; this writes the same parts with ``when`` instead, and splices in
+    the body rows a sheet's :class:`FastRows` holds.
     """
     wb.properties.creator = "canbao"
     wb.properties.lastModifiedBy = "canbao"
     wb.properties.created = when
     wb.properties.modified = when
     buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
+    fast = {
+        ws.path.lstrip("/"): ws._canbao_rows
+        for ws in wb.worksheets
+        if getattr(ws, "_canbao_rows", None) is not None
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = when.timetuple()[:6]
     with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename in fast:
+                data = fast[info.filename].splice(data)
             out = zipfile.ZipInfo(info.filename, date_time=stamp)
             out.compress_type = zipfile.ZIP_DEFLATED
             out.external_attr = 0o600 << 16
-            dst.writestr(out, src.read(info.filename))
+            dst.writestr(out, data, compresslevel=6)
     return path
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _xml_escape(s: str) -> str:
+    """Text as XML character data; control characters XML cannot hold are dropped."""
+    if _NEEDS_ESCAPE.search(s) is None:  # the common case: one scan, no copies
+        return s
+    s = _ILLEGAL_XML.sub("", s)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class FastRows:
+    """The body rows of one worksheet, written as SpreadsheetML text and spliced in at save.
+
+    openpyxl builds a Cell object per cell and serialises each through
+    ElementTree: stage 9 took minutes at 50k people. Title, header and sheet
+    settings still go through openpyxl; the many body cells come here. Strings
+    are always inline text (never a formula); text starting with = + - @ gets a
+    quotePrefix style so Excel keeps it text when edited. Rows must come after
+    any row openpyxl writes, in increasing order.
+    """
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self.parts: list[str] = []
+        self.max_row = 0
+        self.max_col = 0
+        self.merges: list[str] = []
+        self._styles: dict[str, tuple[int, int]] = {}
+        self._letters = [get_column_letter(j) for j in range(1, 64)]
+        ws._canbao_rows = self  # found by save_workbook_fixed
+
+    def style(self, key: str, **attrs: Any) -> tuple[int, int]:
+        """(style id, quote-prefixed style id) of ``attrs`` (font=, border=, ...), once per key."""
+        ids = self._styles.get(key)
+        if ids is None:
+            cell = Cell(self.ws)  # never placed in the sheet: only builds the style
+            for name, v in attrs.items():
+                setattr(cell, name, v)
+            table = self.ws.parent._cell_styles
+            plain = table.add(copy(cell._style))
+            cell.quotePrefix = True
+            ids = (plain, table.add(copy(cell._style)))
+            self._styles[key] = ids
+        return ids
+
+    def merge(self, min_row: int, min_col: int, max_row: int, max_col: int) -> None:
+        """Merge a block; its cells are written by :meth:`row` (no openpyxl bookkeeping)."""
+        a, b = self._letters[min_col - 1], self._letters[max_col - 1]
+        self.merges.append(f'<mergeCell ref="{a}{min_row}:{b}{max_row}"/>')
+
+    def row(
+        self,
+        r: int,
+        values: Sequence[Any],
+        styles: Sequence[tuple[int, int]],
+        height: float | None = None,
+    ) -> None:
+        """Row ``r``: ``values[j]`` in column j+1 with ``styles[j]`` (None/NaN: styled blank)."""
+        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
+        out = [f'<row r="{r}"{attrs}>']
+        letters = self._letters
+        for j, (v, (sid, qid)) in enumerate(zip(values, styles, strict=True)):
+            if type(v) is not str:  # text is the common case: straight to the end
+                if v is None or v is pd.NA or v is pd.NaT:
+                    out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
+                    continue
+                if isinstance(v, (dt.date, pd.Timestamp)):
+                    v = _text(v)
+                elif isinstance(v, (bool, np.bool_)):
+                    v = int(v)
+                if isinstance(v, (float, np.floating)):
+                    if v != v:
+                        out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
+                        continue
+                    if float(v).is_integer():
+                        v = int(v)
+                    else:
+                        out.append(
+                            f'<c r="{letters[j]}{r}" s="{sid}" t="n"><v>{float(v)!r}</v></c>'
+                        )
+                        continue
+                if isinstance(v, (int, np.integer)):
+                    out.append(f'<c r="{letters[j]}{r}" s="{sid}" t="n"><v>{int(v)}</v></c>')
+                    continue
+                v = str(v)
+            if not v:
+                out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
+                continue
+            space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
+            s = qid if v.startswith(_FORMULA_START) else sid
+            out.append(
+                f'<c r="{letters[j]}{r}" s="{s}" t="inlineStr"><is><t{space}>'
+                f"{_xml_escape(v)}</t></is></c>"
+            )
+        out.append("</row>")
+        self.parts.append("".join(out))
+        if r > self.max_row:
+            self.max_row = r
+        if len(values) > self.max_col:
+            self.max_col = len(values)
+
+    def splice(self, xml: bytes) -> bytes:
+        """The worksheet part openpyxl wrote, with these rows and merges added."""
+        text = xml.decode("utf-8")
+        rows = "".join(self.parts)
+        if "</sheetData>" in text:
+            text = text.replace("</sheetData>", rows + "</sheetData>", 1)
+        else:
+            text = re.sub(
+                r"<sheetData\s*/>", lambda _: f"<sheetData>{rows}</sheetData>", text, count=1
+            )
+        if self.merges:
+            text = _add_merges(text, self.merges)
+        ws = self.ws
+        last_row = max(self.max_row, ws.max_row if ws._cells else 1)
+        last_col = max(self.max_col, ws.max_column if ws._cells else 1, 1)
+        text = re.sub(
+            r'<dimension ref="[^"]*"',
+            lambda _: f'<dimension ref="A1:{get_column_letter(last_col)}{last_row}"',
+            text,
+            count=1,
+        )
+        return text.encode("utf-8")
+
+
+# Elements a worksheet may have after <mergeCells>, in schema order (ECMA-376 CT_Worksheet).
+_AFTER_MERGES = re.compile(
+    r"<(phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|pageMargins|"
+    r"pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
+    r"smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|"
+    r"webPublishItems|tableParts|extLst)[\s/>]|</worksheet>"
+)
+
+
+def _add_merges(text: str, merges: list[str]) -> str:
+    """Add mergeCell elements to a worksheet part (to openpyxl's list, or a new one in place)."""
+    m = re.search(r'<mergeCells count="(\d+)">', text)
+    if m:
+        end = text.index("</mergeCells>", m.end())
+        count = int(m.group(1)) + len(merges)
+        return (
+            text[: m.start()]
+            + f'<mergeCells count="{count}">'
+            + text[m.end() : end]
+            + "".join(merges)
+            + text[end:]
+        )
+    at = _AFTER_MERGES.search(text, text.index("</sheetData>")).start()
+    block = f'<mergeCells count="{len(merges)}">' + "".join(merges) + "</mergeCells>"
+    return text[:at] + block + text[at:]
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
@@ -248,30 +417,6 @@ def put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
         return cell
     cell.value = value
     return cell
-
-
-class Styles:
-    """Named style combinations for one workbook, applied by copying a prepared style.
-
-    openpyxl hashes every style object assigned to a cell, which dominated writing
-    time; a copy of the cell's style array is cheap. One instance per workbook
-    (the array indexes that workbook's style tables).
-    """
-
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
-
-    def put(self, ws: Worksheet, row: int, col: int, value: Any, key: str, **attrs: Any) -> Any:
-        """Style the cell as ``key`` (``attrs`` are used the first time only), then :func:`put`."""
-        cell = ws.cell(row=row, column=col)
-        style = self._cache.get(key)
-        if style is None:
-            for name, v in attrs.items():
-                setattr(cell, name, v)
-            self._cache[key] = copy(cell._style)
-        else:
-            cell._style = copy(style)
-        return put(ws, row, col, value)
 
 
 def row_height(cells: Sequence[tuple[Any, float]], *, line: float = 13.5) -> float:
@@ -296,6 +441,8 @@ def safe_name(text: str) -> str:
 
 def _text(v: Any) -> str:
     """Display text of a value; missing values (None, NaN, NaT, NA) are empty."""
+    if type(v) is str:
+        return v
     if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)):
         return ""
     if isinstance(v, (dt.date, pd.Timestamp)):
@@ -310,31 +457,35 @@ def roster_values(df: pd.DataFrame) -> pd.DataFrame:
     village_code, pension_status, medical_status, batch, reissued, prev_result.
     Returns: a frame with one column per roster field (officer fields blank unless given).
     """
-    out = pd.DataFrame(index=df.index)
-    out["seq"] = range(1, len(df) + 1)
-    out["batch"] = df["batch"].astype("Int64") if "batch" in df else pd.NA
+    n = len(df)
+
+    def texts(field: str) -> list[str]:  # lists, not Series.map: called once per village
+        return [_text(v) for v in df[field].tolist()] if field in df else [""] * n
+
+    out: dict[str, Any] = {"seq": list(range(1, n + 1))}
+    out["batch"] = df["batch"].astype("Int64").tolist() if "batch" in df else [pd.NA] * n
     for f in ("household_no", "name", "id_number", "address", "village_code"):
-        out[f] = df[f].map(_text) if f in df else ""
-    rel = df["relation"].map(_text) if "relation" in df else pd.Series("", index=df.index)
-    out["relation_name"] = rel.map(lambda r: RELATION_NAMES.get(r, r))
-    out["sex_name"] = df["sex"].map(_text).map(lambda s: SEX_NAMES.get(s, s))
-    out["birth_text"] = df["birth_date"].map(_text)
-    out["pension_text"] = df["pension_status"].map(_text).map(lambda s: COVERAGE_NAMES.get(s, s))
-    out["medical_text"] = df["medical_status"].map(_text).map(lambda s: COVERAGE_NAMES.get(s, s))
+        out[f] = texts(f)
+    out["relation_name"] = [RELATION_NAMES.get(r, r) for r in texts("relation")]
+    out["sex_name"] = [SEX_NAMES.get(x, x) for x in texts("sex")]
+    out["birth_text"] = texts("birth_date")
+    pension, medical = texts("pension_status"), texts("medical_status")
+    out["pension_text"] = [COVERAGE_NAMES.get(x, x) for x in pension]
+    out["medical_text"] = [COVERAGE_NAMES.get(x, x) for x in medical]
     out["listed_reason"] = [
-        _listed_reason(p, m, r, prev)
-        for p, m, r, prev in zip(
-            df["pension_status"].map(_text),
-            df["medical_status"].map(_text),
-            df["reissued"] if "reissued" in df else [False] * len(df),
-            df["prev_result"].map(_text) if "prev_result" in df else [""] * len(df),
+        _listed_reason(pe, me, r, prev)
+        for pe, me, r, prev in zip(
+            pension,
+            medical,
+            df["reissued"].tolist() if "reissued" in df else [False] * n,
+            texts("prev_result"),
             strict=True,
         )
     ]
     for c in ROSTER_COLUMNS:
         if c.officer:
-            out[c.field] = df.get(c.field, None)
-    return out
+            out[c.field] = df[c.field].tolist() if c.field in df else [None] * n
+    return pd.DataFrame(out, index=df.index)
 
 
 def _listed_reason(pension: str, medical: str, reissued: Any, prev: str) -> str:
@@ -343,7 +494,7 @@ def _listed_reason(pension: str, medical: str, reissued: Any, prev: str) -> str:
         parts.append("养老保险应参保未参保")
     if medical == "not_insured":
         parts.append("医疗保险应参保未参保")
-    if bool(reissued) and not pd.isna(reissued):
+    if not pd.isna(reissued) and bool(reissued):
         parts.append("再次下发" + (f"（{prev}）" if prev else ""))
     return "；".join(parts)
 
@@ -458,35 +609,31 @@ def write_roster(
         ncols,
     )
     _header(ws, HEADER_ROW, ROSTER_COLUMNS)
-    st = Styles()
     body = Font(name=FONT, size=10)
     wrap = ("address", "listed_reason", "actual_address", "note")
-    looks = []  # per column: style key and its attributes, built once
+    fast = FastRows(ws)
+    looks = []  # per column: its style ids, built once
     for c in ROSTER_COLUMNS:
         extra = {"protection": Protection(locked=False), "fill": OFFICER_FILL} if c.officer else {}
         looks.append(
-            (
+            fast.style(
                 f"{c.officer}{c.field in wrap}",
-                {
-                    "font": body,
-                    "border": BORDER,
-                    **extra,
-                    "alignment": Alignment(vertical="center", wrap_text=c.field in wrap),
-                },
+                font=body,
+                border=BORDER,
+                **extra,
+                alignment=Alignment(vertical="center", wrap_text=c.field in wrap),
             )
         )
-    for i, rec in enumerate(values.itertuples(index=False), start=FIRST_DATA_ROW):
-        row = rec._asdict()
-        for j, c in enumerate(ROSTER_COLUMNS, start=1):
-            v = row.get(c.field)
-            if isinstance(v, (dt.date, pd.Timestamp)):
-                v = _text(v)
-            elif c.field in ("seq", "batch") and v is not None and not pd.isna(v):
-                v = int(v)
-            key, attrs = looks[j - 1]
-            st.put(ws, i, j, v, key, **attrs)
-        ws.row_dimensions[i].height = row_height(
-            [(row.get(c.field), c.width) for c in ROSTER_COLUMNS if c.field in wrap]
+    n = len(values)
+    data = [values[c.field].tolist() if c.field in values else [None] * n for c in ROSTER_COLUMNS]
+    wrapped = [(k, c.width) for k, c in enumerate(ROSTER_COLUMNS) if c.field in wrap]
+    for i in range(n):
+        row = [col[i] for col in data]
+        fast.row(
+            FIRST_DATA_ROW + i,
+            row,
+            looks,
+            row_height([(row[k], w) for k, w in wrapped]),
         )
     last_row = max(FIRST_DATA_ROW, FIRST_DATA_ROW + len(values) - 1)
     outcome_range, reason_range = _lists_sheet(wb)
@@ -557,35 +704,23 @@ def write_summary(counts: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
         len(cols),
     )
     _header(ws, HEADER_ROW, cols)
-    body = Font(name=FONT, size=10)
-    st = Styles()
-    r = FIRST_DATA_ROW
-    for r, rec in enumerate(counts.itertuples(index=False), start=FIRST_DATA_ROW):
-        row = rec._asdict()
-        row["seq"] = r - HEADER_ROW
-        for j, c in enumerate(cols, start=1):
-            v = row.get(c.field)
-            st.put(
-                ws,
-                r,
-                j,
-                int(v) if isinstance(v, (int, float)) and not pd.isna(v) else v,
-                "body",
-                font=body,
-                border=BORDER,
-            )
-    total = r + 1 if len(counts) else FIRST_DATA_ROW
-    put(ws, total, 1, "合计").font = Font(name=FONT, size=10, bold=True)
-    for j, c in enumerate(cols, start=1):
-        if c.field in (
-            "people",
-            "households",
-            "reissued",
-            "pension_not_insured",
-            "medical_not_insured",
-        ):
-            put(ws, total, j, int(counts[c.field].sum()) if len(counts) else 0)
-        ws.cell(total, j).border = BORDER
+    fast = FastRows(ws)
+    body = fast.style("body", font=Font(name=FONT, size=10), border=BORDER)
+    bold = fast.style("bold", font=Font(name=FONT, size=10, bold=True), border=BORDER)
+    sums = ("people", "households", "reissued", "pension_not_insured", "medical_not_insured")
+    recs = counts.to_dict("records")
+    for k, rec in enumerate(recs):
+        rec["seq"] = k + 1
+        fast.row(FIRST_DATA_ROW + k, [rec.get(c.field) for c in cols], [body] * len(cols))
+    total = [
+        "合计"
+        if j == 0
+        else (int(counts[c.field].sum()) if len(counts) else 0)
+        if c.field in sums
+        else None
+        for j, c in enumerate(cols)
+    ]
+    fast.row(FIRST_DATA_ROW + len(recs), total, [bold] + [body] * (len(cols) - 1))
     _print_setup(
         ws,
         landscape=False,
@@ -649,23 +784,13 @@ def write_ledger(
         len(cols),
     )
     _header(ws, HEADER_ROW, cols)
-    body = Font(name=FONT, size=10)
-    st = Styles()
-    for r, rec in enumerate(t.to_dict("records"), start=FIRST_DATA_ROW):
-        rec["seq"] = r - HEADER_ROW
-        for j, c in enumerate(cols, start=1):
-            v = rec.get(c.field)
-            if c.field == "seq_in_batch":
-                v = int(v)
-            st.put(
-                ws,
-                r,
-                j,
-                None if v is None or (isinstance(v, float) and pd.isna(v)) else v,
-                "body",
-                font=body,
-                border=BORDER,
-            )
+    fast = FastRows(ws)
+    body = [fast.style("body", font=Font(name=FONT, size=10), border=BORDER)] * len(cols)
+    t["seq"] = range(1, len(t) + 1)
+    t["seq_in_batch"] = t["seq_in_batch"].astype(int)
+    data = [t[c.field].tolist() for c in cols]
+    for i in range(len(t)):
+        fast.row(FIRST_DATA_ROW + i, [col[i] for col in data], body)
     _print_setup(
         ws,
         landscape=True,
