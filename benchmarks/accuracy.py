@@ -27,40 +27,18 @@ import argparse
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from pathlib import Path
 
 import pandas as pd
-import psutil
 
 DISTRICT = "430302"
 COMPARISON_STAGES = ("persons", "link", "classify")
 PER_PERSON_PREFIXES = ("DUPLICATE_", "DECEASED_")
 
 
-class PeakRSS:
-    """Samples this process's RSS every 50 ms in a thread; ``peak`` in bytes."""
-
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
-        self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
+from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run)
 
 
 def prf(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:

@@ -13,44 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psutil
+from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run)
 
 from canbao.clean import standardise
 from canbao.config import Config
 from canbao.engine import DuckDBEngine
 from canbao.ingest import load_period
 from canbao.pipeline import period_context
-
-
-class PeakRSS:
-    """Samples this process's resident set size in a thread; ``peak`` in MiB."""
-
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
-        self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
-
-    @property
-    def mib(self) -> float:
-        return self.peak / 2**20
 
 
 def main() -> None:
@@ -71,13 +44,13 @@ def main() -> None:
             recon = load_period(engine, cfg, ctx)
             t1, c1 = time.perf_counter(), time.process_time()
             print(
-                f"stage 1 ingest: {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU  peak RSS {rss.mib:6.0f} MiB"
+                f"stage 1 ingest: {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU  peak RSS {rss.peak / 2**20:6.0f} MiB"
             )
             if args.only != "ingest":
                 standardise(engine, cfg, ctx)
                 t2, c2 = time.perf_counter(), time.process_time()
                 print(
-                    f"stage 2 clean : {t2 - t1:7.1f} s wall {c2 - c1:7.1f} s CPU  peak RSS {rss.mib:6.0f} MiB"
+                    f"stage 2 clean : {t2 - t1:7.1f} s wall {c2 - c1:7.1f} s CPU  peak RSS {rss.peak / 2**20:6.0f} MiB"
                 )
                 print(f"stages 1+2    : {t2 - t0:7.1f} s wall {c2 - c0:7.1f} s CPU")
         print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

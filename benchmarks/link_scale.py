@@ -169,7 +169,7 @@ def next_period_sql(changed: float) -> list[str]:
 
 
 def _timed(label: str, fn):
-    from accuracy import PeakRSS
+    from _measure import PeakRSS
 
     t0, c0 = time.perf_counter(), time.process_time()
     with PeakRSS() as rss:
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from accuracy import PeakRSS
+    from _measure import PeakRSS
 
     from canbao.linkage import link_period
 
