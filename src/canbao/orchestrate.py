@@ -412,7 +412,10 @@ def township_tasks(
             )
     bl_nb = req.notebook_dir / BULLETIN_NB
     if bl_nb.exists():
-        targets = [*townships, ("", cfg.district_name or ctx.district_code)]
+        from canbao import refdata
+
+        district = cfg.district_name or refdata.county_name(ctx.district_code) or ctx.district_code
+        targets = [*townships, ("", district)]
         for code, name in targets:
             key = code or ctx.district_code
             stem = f"{Path(BULLETIN_NB).stem}_{key}"
