@@ -272,6 +272,22 @@ def _patch_unobserved(model: dict[str, Any], u_max_pairs: float) -> dict[str, An
     return model
 
 
+def round_floats(obj: Any, digits: int = 9) -> Any:
+    """Round every float to ``digits`` significant digits.
+
+    DuckDB sums EM's expectations in parallel, so the last bits of m/u can change with
+    thread scheduling; rounding makes the saved model (which prediction reads back)
+    byte-identical across runs without changing any decision.
+    """
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: round_floats(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [round_floats(v, digits) for v in obj]
+    return obj
+
+
 def train_model(engine: Engine, cfg: Config, model_path: Path) -> dict[str, Any]:
     """Train on a sample of all rows vs persons (EM, no labels) and save the model JSON."""
     n_persons = int(scalar(engine, f"SELECT count(*) FROM {PERSONS_SPLINK}"))
@@ -286,6 +302,7 @@ def train_model(engine: Engine, cfg: Config, model_path: Path) -> dict[str, Any]
         )
     model = _patch_unobserved(linker.misc.save_model_to_json(), lk.u_max_pairs)
     model["probability_two_random_records_match"] = 1.0 / max(n_persons, 1)
+    model = round_floats(model)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_text(
         json.dumps(model, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
