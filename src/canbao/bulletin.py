@@ -129,6 +129,18 @@ UNIT_WORD = {"township": "乡镇街道", "village": "村社区"}
 # --------------------------------------------------------------------------- SQL
 
 
+# 应参保 / 已参保 per family over 户籍 persons alive (domain §6); one definition shared by
+# the unit table and the trend so the two can never disagree.
+COVERAGE_COUNTS = """count_if(population = 'hukou' AND life_status = 'alive'
+                 AND coalesce(pension_status, '') NOT IN ('exempt', 'not_applicable')) AS pension_due,
+        count_if(population = 'hukou' AND life_status = 'alive'
+                 AND pension_status IN ('insured_local', 'insured_elsewhere')) AS pension_insured,
+        count_if(population = 'hukou' AND life_status = 'alive'
+                 AND coalesce(medical_status, '') NOT IN ('exempt', 'not_applicable')) AS medical_due,
+        count_if(population = 'hukou' AND life_status = 'alive'
+                 AND medical_status IN ('insured_local', 'insured_elsewhere')) AS medical_insured"""
+
+
 def _source_sql(name: str, present: bool) -> str:
     """The table itself, or an empty relation with its columns when it does not exist yet."""
     if present:
@@ -162,14 +174,7 @@ WITH reg AS (
 agg_reg AS (
     SELECT {unit} AS unit, grouping({unit}) AS is_total,
         count_if(population = 'hukou' AND life_status = 'alive') AS hukou,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND coalesce(pension_status, '') NOT IN ('exempt', 'not_applicable')) AS pension_due,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND pension_status IN ('insured_local', 'insured_elsewhere')) AS pension_insured,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND coalesce(medical_status, '') NOT IN ('exempt', 'not_applicable')) AS medical_due,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND medical_status IN ('insured_local', 'insured_elsewhere')) AS medical_insured
+        {COVERAGE_COUNTS}
     FROM reg
     GROUP BY GROUPING SETS (({unit}), ())
 ),
@@ -279,14 +284,7 @@ WITH periods AS (
 ),
 cov AS (
     SELECT period,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND coalesce(pension_status, '') NOT IN ('exempt', 'not_applicable')) AS pension_due,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND pension_status IN ('insured_local', 'insured_elsewhere')) AS pension_insured,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND coalesce(medical_status, '') NOT IN ('exempt', 'not_applicable')) AS medical_due,
-        count_if(population = 'hukou' AND life_status = 'alive'
-                 AND medical_status IN ('insured_local', 'insured_elsewhere')) AS medical_insured
+        {COVERAGE_COUNTS}
     FROM registry_history
     WHERE period <= $1 AND ($2 = '' OR township_code = $2)
     GROUP BY period
