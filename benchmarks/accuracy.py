@@ -1,9 +1,11 @@
 """Accuracy of the district stage on the demo, against its ground truth.
 
     .venv/bin/python benchmarks/accuracy.py --people 50000 [--seed S] [--work DIR]
-        [--periods N] [--no-scaling] [--skip rosters]
+        [--periods N] [--no-scaling] [--skip rosters] [--engine duckdb|spark]
 
 At 1M people use ``--skip rosters`` (roster files are not part of the comparison).
+``--engine spark`` has Splink predict on a local Spark (its JVM's memory is not in
+the peak RSS printed, which is this process's).
 
 Generates a demo district (``canbao.demo.generate``), runs every stage of
 ``canbao.pipeline`` that exists for each period (a stage that fails is reported and
@@ -304,7 +306,10 @@ def run_demo(
     periods: int,
     report: bool = True,
     skip: frozenset[str] = frozenset(),
+    engine: str = "duckdb",
 ) -> dict[str, float]:
+    import dataclasses
+
     from canbao.config import load_config
     from canbao.demo import generate, load_truth
     from canbao.pipeline import open_registry, period_context
@@ -322,6 +327,7 @@ def run_demo(
     if out.exists():  # a fresh registry each run (this folder belongs to the benchmark)
         shutil.rmtree(out)
     cfg = load_config(DISTRICT)
+    cfg = dataclasses.replace(cfg, linkage=dataclasses.replace(cfg.linkage, engine=engine))
     last: dict[str, float] = {}
     for pdir in dirs:
         ctx = period_context(pdir, out)
@@ -367,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--periods", type=int, default=None, help="default 3, or 1 at ≥ 1M people")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 100k run at ≥ 1M people")
     ap.add_argument("--skip", default="", help="comma-separated stages not to run (e.g. rosters)")
+    ap.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                    help="where Splink predicts (linkage.engine)")  # fmt: skip
     args = ap.parse_args(argv)
     skip = frozenset(s for s in args.skip.split(",") if s)
     work = args.work or Path(tempfile.mkdtemp(prefix="canbao-accuracy-"))
@@ -374,8 +382,12 @@ def main(argv: list[str] | None = None) -> None:
     small = None
     if args.people >= 1_000_000 and not args.no_scaling:
         print("--- 100k run for scaling ---")
-        small = run_demo(100_000, args.seed, work / "100k", 1, report=False, skip=skip)
-    big = run_demo(args.people, args.seed, work / f"{args.people}", periods, skip=skip)
+        small = run_demo(
+            100_000, args.seed, work / "100k", 1, report=False, skip=skip, engine=args.engine
+        )
+    big = run_demo(
+        args.people, args.seed, work / f"{args.people}", periods, skip=skip, engine=args.engine
+    )
     if small:
         ratio = (
             big["comparison_s"] / small["comparison_s"] if small["comparison_s"] else float("nan")

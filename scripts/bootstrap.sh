@@ -70,7 +70,7 @@ case "${1:-}" in
     test)
         # unit and end-to-end tests, then nbval on freshly executed demo notebooks
         setup
-        "$VENV/bin/python" -m pytest -n 2
+        "$VENV/bin/python" -m pytest -n 2 -m "not slow"   # includes the Spark parity tests
         nbval_run ;;
     unit)
         setup

@@ -56,6 +56,11 @@ def test_params_override_defaults_and_reject_typos(tmp_path: Path) -> None:
     (tmp_path / "430302.yaml").write_text("linkage:\n  match_treshold: 0.9\n", encoding="utf-8")
     with pytest.raises(ValueError, match="match_treshold"):
         load_config("430302", tmp_path)
+    (tmp_path / "430302.yaml").write_text("linkage:\n  engine: sparks\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="sparks"):
+        load_config("430302", tmp_path)
+    (tmp_path / "430302.yaml").write_text("linkage:\n  engine: spark\n", encoding="utf-8")
+    assert load_config("430302", tmp_path).linkage.engine == "spark"
 
 
 def test_period_folders_are_found_in_date_order(tmp_path: Path) -> None:

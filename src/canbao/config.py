@@ -19,7 +19,10 @@ import yaml
 class LinkageConfig:
     """Thresholds and knobs of the comparison (比对) stage."""
 
+    # Where Splink predicts: the registry's DuckDB, or Spark (SparkAPI) for a city.
     engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[*]"  # a cluster's master URL, or local[N]
+    spark_driver_memory: str = "4g"
     # Splink match probability at or above which a probabilistic link is accepted.
     match_threshold: float = 0.99
     # Links with probability in [review_threshold, match_threshold) go to clerical review.
@@ -30,6 +33,10 @@ class LinkageConfig:
     seed: int = 20261128
     # Relink the whole district instead of only new/changed rows.
     full_relink: bool = False
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("duckdb", "spark"):
+            raise ValueError(f"linkage.engine: {self.engine!r} (expected duckdb or spark)")
 
 
 @dataclass(frozen=True)

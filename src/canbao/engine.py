@@ -1,14 +1,19 @@
-"""The engine seam: the one module that knows which SQL engine runs the pipeline.
+"""The engine seam: the one module that knows which SQL engines run the pipeline.
 
 Every stage receives an :class:`Engine` and speaks SQL through it; Splink gets its
-``db_api`` from :meth:`Engine.splink_db_api`. DuckDB is the default; a Spark engine
-(Splink's ``SparkAPI``) is a params value (``linkage.engine: spark``), not a rewrite.
+``db_api`` from :meth:`Engine.splink_db_api`. The registry (the state that must be
+committed atomically) lives in DuckDB. Splink's prediction, the part that grows with
+the district, runs on the engine named by ``linkage.engine``: the registry's own
+DuckDB (default) or Spark through Splink's ``SparkAPI``. Tables cross between the two
+as parquet (:func:`transfer`), so switching is a params value, not a rewrite.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +24,7 @@ class Engine(Protocol):
     """What the stages may ask of an engine."""
 
     name: str
+    dialect: str  # Splink's sql_dialect string
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
 
@@ -34,6 +40,14 @@ class Engine(Protocol):
 
     def splink_db_api(self) -> Any: ...
 
+    def write_parquet(self, sql: str, folder: Path) -> None:
+        """Write a query's result as parquet file(s) into ``folder``."""
+        ...
+
+    def read_parquet(self, name: str, folder: Path, order_by: str) -> None:
+        """Create or replace table ``name`` from the parquet files in ``folder``."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -41,6 +55,7 @@ class DuckDBEngine:
     """DuckDB, in a file (the registry) or in memory (tests)."""
 
     name = "duckdb"
+    dialect = "duckdb"
 
     def __init__(
         self,
@@ -95,17 +110,136 @@ class DuckDBEngine:
 
         return DuckDBAPI(connection=self.con)
 
+    def write_parquet(self, sql: str, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.execute(f"COPY ({sql}) TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
+
+    def read_parquet(self, name: str, folder: Path, order_by: str) -> None:
+        self.execute(
+            f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM '
+            f"read_parquet('{folder}/*.parquet') ORDER BY {order_by}"
+        )
+
     def close(self) -> None:
         self.con.close()
 
 
+class SparkEngine:
+    """Spark (``local[*]`` or a cluster's master URL) for Splink's prediction.
+
+    Tables arrive and leave as parquet under ``work_dir``; the session has Splink's
+    similarity jar (``jaro_winkler``, ``damerau_levenshtein``), UTC dates and no UI.
+    """
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        master: str = "local[*]",
+        driver_memory: str = "4g",
+        shuffle_partitions: int = 8,
+    ) -> None:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+
+        self.work_dir = Path(work_dir)
+        self.spark = (
+            SparkSession.builder.master(master)
+            .appName("canbao")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.driver.memory", driver_memory)
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.local.dir", str(self.work_dir / "local"))
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.spark.sparkContext.setCheckpointDir(str(self.work_dir / "checkpoints"))
+        self.splink_db_api()  # registers the jar's functions for plain SQL too
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.spark.sql(sql, args=list(params) if params else None).collect()
+
+    def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.spark.sql(sql, args=list(params) if params else None).toPandas()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        rows = self.spark.sql(sql, args=list(params) if params else None).collect()
+        return rows[0][0] if rows else None
+
+    def register_df(self, name: str, df: pd.DataFrame) -> None:
+        self.spark.createDataFrame(df).createOrReplaceTempView(name)
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name))
+
+    def splink_db_api(self) -> Any:
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
+
+    def write_parquet(self, sql: str, folder: Path) -> None:
+        self.spark.sql(sql).write.mode("overwrite").parquet(str(folder))
+
+    def read_parquet(self, name: str, folder: Path, order_by: str) -> None:
+        self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+
+    def close(self) -> None:
+        self.spark.stop()
+
+
+def transfer(src: Engine, sql: str, dst: Engine, table: str, order_by: str, work: Path) -> None:
+    """Materialise ``sql`` (run on ``src``) as table ``table`` of ``dst``, rows in
+    ``order_by`` order; through parquet in ``work`` unless both are the same engine."""
+    if src is dst:
+        dst.execute(f'CREATE OR REPLACE TABLE "{table}" AS {sql} ORDER BY {order_by}')
+        return
+    folder = work / f"transfer-{table}"
+    shutil.rmtree(folder, ignore_errors=True)
+    src.write_parquet(sql, folder)
+    dst.read_parquet(table, folder, order_by)
+
+
+@contextlib.contextmanager
+def scoring_engine(
+    kind: str, store: Engine, *, master: str = "local[*]", driver_memory: str = "4g"
+) -> Iterator[tuple[Engine, Path]]:
+    """The engine Splink predicts on, and a scratch folder for parquet hand-overs.
+
+    ``duckdb``: the registry's own engine (nothing is copied). ``spark``: a Spark
+    session for the duration of the block, stopped and its files removed after."""
+    with tempfile.TemporaryDirectory(prefix="canbao-score-") as tmp:
+        work = Path(tmp)
+        if kind == "duckdb":
+            yield store, work
+            return
+        if kind != "spark":
+            raise ValueError(f"unknown engine {kind!r} (expected 'duckdb' or 'spark')")
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as exc:
+            raise RuntimeError(
+                "linkage.engine: spark needs pyspark and Java 17: "
+                "run `bash scripts/bootstrap.sh spark`"
+            ) from exc
+        spark = SparkEngine(work, master=master, driver_memory=driver_memory)
+        try:
+            yield spark, work
+        finally:
+            spark.close()
+
+
 def open_engine(kind: str = "duckdb", path: Path | str | None = None, **kwargs: Any) -> Engine:
-    """The engine named in params (``linkage.engine``)."""
+    """The registry's engine: DuckDB, in a file or in memory. (Spark scores links only:
+    see :func:`scoring_engine`.)"""
     if kind == "duckdb":
         return DuckDBEngine(path, **kwargs)
-    if kind == "spark":
-        raise NotImplementedError(
-            "linkage.engine: spark is reserved for city-scale runs; the SQL is written to be "
-            "portable but the Spark engine is not yet wired (see docs/design.md)"
-        )
-    raise ValueError(f"unknown engine {kind!r} (expected 'duckdb' or 'spark')")
+    raise ValueError(
+        f"unknown registry engine {kind!r}: the registry is DuckDB; "
+        "linkage.engine chooses where Splink predicts"
+    )

@@ -101,7 +101,7 @@ def stages() -> list[tuple[str, Stage]]:
 def open_registry(cfg: Config, ctx: PeriodContext, *, read_only: bool = False) -> Engine:
     """The district's registry database (created on first use)."""
     ctx.district_dir.mkdir(parents=True, exist_ok=True)
-    return open_engine(cfg.linkage.engine, ctx.registry_path, read_only=read_only)
+    return open_engine("duckdb", ctx.registry_path, read_only=read_only)
 
 
 def run_period(

@@ -997,7 +997,7 @@ def import_returns_cli(period_dir: Path, out_root: Path, params_dir: Path) -> in
         raise InputError(
             str(ctx.registry_path), "no registry yet: run `canbao run` for this district first"
         )
-    engine = open_engine(cfg.linkage.engine, ctx.registry_path)
+    engine = open_engine("duckdb", ctx.registry_path)
     try:
         res = import_returns(engine, cfg, ctx)
     finally:

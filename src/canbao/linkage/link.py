@@ -231,7 +231,7 @@ def _splink_stage(
     else:
         model = json.loads(mpath.read_text(encoding="utf-8"))
     if n_left:
-        summary["blocked_pairs"] = mdl.predict(engine, mpath)
+        summary["blocked_pairs"] = mdl.predict(engine, mpath, cfg.linkage)
     else:
         for sql in empty_candidates_sql():
             engine.execute(sql)

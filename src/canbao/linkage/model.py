@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from canbao.config import Config
-from canbao.engine import Engine
+from canbao.config import Config, LinkageConfig
+from canbao.engine import Engine, scoring_engine, transfer
 from canbao.linkage.exact import SETTLED_TABLE
 from canbao.linkage.inputs import ROWS_TABLE, id_hint_sql, scalar
 
@@ -125,8 +125,33 @@ def _null(col: str, label: str) -> dict[str, Any]:
 # Chart/workbook titles per comparison (Splink's saved JSON keeps no description).
 TITLES = {"name": "姓名", "birth_date": "出生日期", "sex": "性别", "id_hint": "证件号码"}
 
+# The few functions whose names differ between engines. Spark's come from Splink's
+# similarity jar (jaro_winkler, damerau_levenshtein) or are spelt out (Hamming
+# distance as a count of differing positions).
+_FUNCS: dict[str, dict[str, str]] = {
+    "duckdb": {
+        "jaro_winkler": "jaro_winkler_similarity({a}, {b})",
+        "hamming": "hamming({a}, {b})",
+        "damerau": "damerau_levenshtein({a}, {b})",
+        "starts_with": "starts_with({a}, {b})",
+    },
+    "spark": {
+        "jaro_winkler": "jaro_winkler({a}, {b})",
+        "hamming": (
+            "size(filter(sequence(1, length({a})), "
+            "i -> substring({a}, i, 1) <> substring({b}, i, 1)))"
+        ),
+        "damerau": "damerau_levenshtein({a}, {b})",
+        "starts_with": "startswith({a}, {b})",
+    },
+}
 
-def comparisons() -> list[dict[str, Any]]:
+
+def _fn(dialect: str, name: str, a: str, b: str) -> str:
+    return _FUNCS[dialect][name].format(a=a, b=b)
+
+
+def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
     """The four comparisons as Splink settings dicts (labels are the chart text)."""
     name = {
         "output_column_name": "name",
@@ -136,13 +161,16 @@ def comparisons() -> list[dict[str, Any]]:
             _level("name_l = name_r", "姓名一致", tf_adjustment_column="name"),
             _level("name_simp_l = name_simp_r", "繁简转换后一致"),
             _level("name_pinyin_l = name_pinyin_r", "同音(拼音一致)"),
-            _level("jaro_winkler_similarity(name_pinyin_l, name_pinyin_r) >= 0.9", "拼音相近"),
+            _level(
+                f"{_fn(dialect, 'jaro_winkler', 'name_pinyin_l', 'name_pinyin_r')} >= 0.9",
+                "拼音相近",
+            ),
             _level("ELSE", "姓名不同"),
         ],
     }
-    same = "(year(birth_date_l) = year(birth_date_r))::INT"
-    same += " + (month(birth_date_l) = month(birth_date_r))::INT"
-    same += " + (day(birth_date_l) = day(birth_date_r))::INT"
+    same = " + ".join(
+        f"CAST({f}(birth_date_l) = {f}(birth_date_r) AS INT)" for f in ("year", "month", "day")
+    )
     birth = {
         "output_column_name": "birth_date",
         "comparison_description": "出生日期",
@@ -162,13 +190,14 @@ def comparisons() -> list[dict[str, Any]]:
             _level("ELSE", "性别不同"),
         ],
     }
+    a, b = "id_hint_l", "id_hint_r"
     prefix = (
-        "least(length(id_hint_l), length(id_hint_r)) >= 8 "
-        "AND (starts_with(id_hint_l, id_hint_r) OR starts_with(id_hint_r, id_hint_l))"
+        f"least(length({a}), length({b})) >= 8 "
+        f"AND ({_fn(dialect, 'starts_with', a, b)} OR {_fn(dialect, 'starts_with', b, a)})"
     )
     # Hamming distance (fast) for equal-length numbers; Damerau only where it can be 1.
-    ham = "CASE WHEN length(id_hint_l) = length(id_hint_r) THEN hamming(id_hint_l, id_hint_r) END"
-    swap = f"CASE WHEN {ham} = 2 THEN damerau_levenshtein(id_hint_l, id_hint_r) = 1 ELSE FALSE END"
+    ham = f"CASE WHEN length({a}) = length({b}) THEN {_fn(dialect, 'hamming', a, b)} END"
+    swap = f"CASE WHEN {ham} = 2 THEN {_fn(dialect, 'damerau', a, b)} = 1 ELSE FALSE END"
     # Two valid numbers that differ are two numbers: the check character rules out a
     # one-digit or transposition typo between them, and namesakes born the same day in
     # the same county differ in only the 2–4 order/check digits. Near levels are for
@@ -190,6 +219,26 @@ def comparisons() -> list[dict[str, Any]]:
     return [name, birth, sex, idc]
 
 
+def model_for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """A saved (DuckDB) model restated for another engine: the same levels, m and u,
+    with each level's SQL written in ``dialect``. The levels are matched by position."""
+    if model.get("sql_dialect") == dialect:
+        return model
+    out = json.loads(json.dumps(model))
+    out["sql_dialect"] = dialect
+    for br in out["blocking_rules_to_generate_predictions"]:
+        if isinstance(br, dict):
+            br["sql_dialect"] = dialect
+    fresh = {c["output_column_name"]: c["comparison_levels"] for c in comparisons(dialect)}
+    for comp in out["comparisons"]:
+        levels = fresh[comp["output_column_name"]]
+        if len(levels) != len(comp["comparison_levels"]):
+            raise ValueError(f"model comparison {comp['output_column_name']} has other levels")
+        for saved, new in zip(comp["comparison_levels"], levels, strict=True):
+            saved["sql_condition"] = new["sql_condition"]
+    return out
+
+
 def settings_dict(n_persons: int) -> dict[str, Any]:
     """Splink settings; the prior is one true person among ``n_persons``."""
     return {
@@ -208,7 +257,7 @@ def settings_dict(n_persons: int) -> dict[str, Any]:
 
 def _linker(
     engine: Engine, rows_table: str, settings: dict[str, Any] | str, tf_path: Path | None = None
-):
+):  # -> splink.Linker (imported lazily: only canbao.linkage loads Splink)
     from splink import Linker
 
     db_api = engine.splink_db_api()
@@ -311,23 +360,40 @@ def train_model(engine: Engine, cfg: Config, model_path: Path) -> dict[str, Any]
     return model
 
 
-def predict(engine: Engine, model_path: Path) -> int:
+def predict(engine: Engine, model_path: Path, lk: LinkageConfig | None = None) -> int:
     """Score every blocked (person, row) pair; writes ``link_candidates`` (all pairs,
     thin) and ``link_predictions`` (pairs with weight > -10, every column, for review
-    and charts). Returns the number of blocked pairs."""
-    linker = _linker(engine, ROWS_SPLINK, str(model_path), tf_path_for(model_path))
-    pred = linker.inference.predict()
-    name = pred.physical_name
-    engine.execute(
-        f"CREATE OR REPLACE TABLE {CANDIDATES_TABLE} AS SELECT unique_id_r AS rid, "
-        "unique_id_l AS person_id, match_weight, match_probability, match_key "
-        f"FROM {name} ORDER BY rid, person_id"
-    )
-    engine.execute(
-        f"CREATE OR REPLACE TABLE {PREDICTIONS_TABLE} AS SELECT * FROM {name} "
-        "WHERE match_weight > -10 ORDER BY unique_id_r, unique_id_l"
-    )
-    pred.drop_table_from_database_and_remove_from_cache()
+    and charts) into the registry. Returns the number of blocked pairs.
+
+    The scoring runs on ``lk.engine``: the registry's DuckDB, or Spark, which gets the
+    two input tables as parquet and hands the scored pairs back the same way. The
+    model is the saved one either way, so both engines give the same links."""
+    lk = lk or LinkageConfig()
+    model = json.loads(model_path.read_text(encoding="utf-8"))
+    with scoring_engine(
+        lk.engine, engine, master=lk.spark_master, driver_memory=lk.spark_driver_memory
+    ) as (scorer, work):
+        if scorer is not engine:
+            for table in (PERSONS_SPLINK, ROWS_SPLINK):
+                transfer(engine, f"SELECT * FROM {table}", scorer, table, "unique_id", work)
+        settings = model_for_dialect(model, scorer.dialect)
+        linker = _linker(scorer, ROWS_SPLINK, settings, tf_path_for(model_path))
+        pred = linker.inference.predict()
+        name = pred.physical_name
+        thin = (
+            "SELECT unique_id_r AS rid, unique_id_l AS person_id, match_weight, "
+            f"match_probability, match_key FROM {name}"
+        )
+        transfer(scorer, thin, engine, CANDIDATES_TABLE, "rid, person_id", work)
+        transfer(
+            scorer,
+            f"SELECT * FROM {name} WHERE match_weight > -10",
+            engine,
+            PREDICTIONS_TABLE,
+            "unique_id_r, unique_id_l",
+            work,
+        )
+        pred.drop_table_from_database_and_remove_from_cache()
     return int(scalar(engine, f"SELECT count(*) FROM {CANDIDATES_TABLE}"))
 
 
