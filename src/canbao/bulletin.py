@@ -71,14 +71,18 @@ TOTAL_LABEL = "合计"
 UNKNOWN_UNIT = "（未填写）"
 
 # Count columns summed in the 合计 row; everything else is derived.
-COUNTS = [
-    "hukou",
+# Counts the unit table and the trend both have: coverage (COVERAGE_COUNTS) and survey tasks.
+SCOPE_COUNTS = [
     "pension_due",
     "pension_insured",
     "medical_due",
     "medical_insured",
     "tasks_issued",
     "tasks_done",
+]
+COUNTS = [
+    "hukou",
+    *SCOPE_COUNTS,
     "new_insured",
     "clean_deceased",
     "clean_moved",
@@ -413,15 +417,22 @@ def _unit_counts(engine: Engine, period: dt.date, level: Level, township_code: s
     return df
 
 
+def _scope_rates(df: pd.DataFrame) -> dict[str, pd.Series]:
+    """Pension, medical and survey-completion rates: one formula for unit table and trend."""
+    return {
+        "pension_rate": _ratio(df["pension_insured"], df["pension_due"]),
+        "medical_rate": _ratio(df["medical_insured"], df["medical_due"]),
+        "survey_rate": _ratio(df["tasks_done"], df["tasks_issued"]),
+    }
+
+
 def _derive(df: pd.DataFrame, rank_by: str) -> pd.DataFrame:
     """Rates, cleanup total and rank (units only; the 合计 row is not ranked)."""
     out = df.assign(
-        pension_rate=_ratio(df["pension_insured"], df["pension_due"]),
-        medical_rate=_ratio(df["medical_insured"], df["medical_due"]),
+        **_scope_rates(df),
         overall_rate=_ratio(
             df["pension_insured"] + df["medical_insured"], df["pension_due"] + df["medical_due"]
         ),
-        survey_rate=_ratio(df["tasks_done"], df["tasks_issued"]),
         clean_total=df["clean_deceased"] + df["clean_moved"] + df["clean_duplicate"],
     )
     key = {"coverage": "overall_rate", "survey_completion": "survey_rate"}[rank_by]
@@ -556,20 +567,9 @@ def trend_table(engine: Engine, period: dt.date | str, township_code: str = "") 
         trend_sql(_sources(engine)), [_as_date(period), township_code, ACCEPTED_STATUSES]
     )
     df["period"] = pd.to_datetime(df["period"]).dt.date
-    for c in (
-        "pension_due",
-        "pension_insured",
-        "medical_due",
-        "medical_insured",
-        "tasks_issued",
-        "tasks_done",
-    ):
+    for c in SCOPE_COUNTS:
         df[c] = df[c].astype("int64")
-    return df.assign(
-        pension_rate=_ratio(df["pension_insured"], df["pension_due"]),
-        medical_rate=_ratio(df["medical_insured"], df["medical_due"]),
-        survey_rate=_ratio(df["tasks_done"], df["tasks_issued"]),
-    )
+    return df.assign(**_scope_rates(df))
 
 
 # --------------------------------------------------------------------------- text and display

@@ -13,6 +13,7 @@ import html
 import io
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from canbao import fonts
@@ -37,23 +38,33 @@ def _height(n: int) -> float:
     return min(6.4, max(2.6, 1.1 + 0.34 * n))
 
 
-def _pct_axis(ax, limit: float = 1.0) -> None:
-    ax.set_xlim(0, limit * 1.12)
-    ticks = [i / 10 for i in range(0, int(limit * 10) + 1, 2)]
-    ax.set_xticks(ticks, [f"{t * 100:.0f}%" for t in ticks])
+def _unit_figure(table: pd.DataFrame) -> tuple[Figure, Axes, pd.DataFrame]:
+    """A bar-chart figure sized to the units (合计 row dropped), its axes and the units."""
+    fonts.setup_matplotlib()
+    units = _units(table)
+    fig = Figure(figsize=(5.6, _height(len(units))), layout="constrained")
+    return fig, fig.add_subplot(), units
+
+
+def _light_x_grid(ax: Axes) -> None:
+    """Vertical grid lines behind the bars, no top or right frame."""
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
+def _pct_axis(ax: Axes, limit: float = 1.0) -> None:
+    ax.set_xlim(0, limit * 1.12)
+    ticks = [i / 10 for i in range(0, int(limit * 10) + 1, 2)]
+    ax.set_xticks(ticks, [f"{t * 100:.0f}%" for t in ticks])
+    _light_x_grid(ax)
+
+
 def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> Figure:
     """Pension and medical 参保率 per unit (grouped horizontal bars), with the 90% pension target."""
-    fonts.setup_matplotlib()
-    units = _units(table)
+    fig, ax, units = _unit_figure(table)
     n = len(units)
-    fig = Figure(figsize=(5.6, _height(n)), layout="constrained")
-    ax = fig.add_subplot()
     y = list(range(n))
     h = 0.38
     pen = units["pension_rate"].fillna(0)
@@ -85,11 +96,8 @@ def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> 
 
 def survey_completion(table: pd.DataFrame, title: str = "入户核查完成情况") -> Figure:
     """已核查 vs 未核查 persons per unit (stacked bars), labelled with the completion rate."""
-    fonts.setup_matplotlib()
-    units = _units(table)
+    fig, ax, units = _unit_figure(table)
     n = len(units)
-    fig = Figure(figsize=(5.6, _height(n)), layout="constrained")
-    ax = fig.add_subplot()
     y = list(range(n))
     done = units["tasks_done"].astype(int)
     left = (units["tasks_issued"] - units["tasks_done"]).astype(int)
@@ -106,10 +114,7 @@ def survey_completion(table: pd.DataFrame, title: str = "入户核查完成情�
     ax.set_xlim(0, top * 1.25)
     ax.set_xlabel("人数", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
-    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _light_x_grid(ax)
     ax.set_title(title, fontsize=11)
     fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=2)
     return fig

@@ -386,50 +386,71 @@ def _district_task(req: RunRequest, ctx: PeriodContext, cfg: Config) -> Notebook
     )
 
 
+def _unit_task(
+    req: RunRequest,
+    ctx: PeriodContext,
+    kind: str,
+    notebook: str,
+    code: str,
+    name: str,
+    title: str,
+    html_path: Path | None = None,
+    pdf_path: Path | None = None,
+) -> NotebookTask:
+    """``notebook`` for one township, or the district when ``code`` is ''.
+
+    Named ``<notebook stem>_<code or district code>``; HTML goes to ``html/`` unless
+    ``html_path`` says otherwise.
+    """
+    nb_dir = ctx.out_dir / "notebooks"
+    key = code or ctx.district_code
+    stem = f"{Path(notebook).stem}_{key}"
+    return NotebookTask(
+        kind=kind,
+        label=f"{name} ({key})",
+        input_path=req.notebook_dir / notebook,
+        output_path=nb_dir / f"{stem}.ipynb",
+        out_dir=ctx.out_dir,
+        parameters={
+            **_notebook_params(req, ctx, nb_dir),
+            "township_code": code,
+            "township_name": name,
+        },
+        title=title,
+        html_path=html_path or ctx.out_dir / "html" / f"{stem}.html",
+        pdf_path=pdf_path,
+    )
+
+
 def township_tasks(
     req: RunRequest, ctx: PeriodContext, cfg: Config, townships: list[tuple[str, str]]
 ) -> list[NotebookTask]:
     """Township notebooks, then bulletins per township and for the district (if present)."""
-    nb_dir = ctx.out_dir / "notebooks"
-    base = _notebook_params(req, ctx, nb_dir)
     period = ctx.period.isoformat()
     tasks: list[NotebookTask] = []
-    tw_nb = req.notebook_dir / TOWNSHIP_NB
-    if tw_nb.exists():
+    if (req.notebook_dir / TOWNSHIP_NB).exists():
         for code, name in townships:
-            stem = f"{Path(TOWNSHIP_NB).stem}_{code}"
-            tasks.append(
-                NotebookTask(
-                    kind="township",
-                    label=f"{name} ({code})",
-                    input_path=tw_nb,
-                    output_path=nb_dir / f"{stem}.ipynb",
-                    out_dir=ctx.out_dir,
-                    parameters={**base, "township_code": code, "township_name": name},
-                    title=f"{name} {period} 全民参保登记比对结果",
-                    html_path=ctx.out_dir / "html" / f"{stem}.html",
-                )
-            )
-    bl_nb = req.notebook_dir / BULLETIN_NB
-    if bl_nb.exists():
+            title = f"{name} {period} 全民参保登记比对结果"
+            tasks.append(_unit_task(req, ctx, "township", TOWNSHIP_NB, code, name, title))
+    if (req.notebook_dir / BULLETIN_NB).exists():
         from canbao import refdata
 
         district = cfg.district_name or refdata.county_name(ctx.district_code) or ctx.district_code
-        targets = [*townships, ("", district)]
-        for code, name in targets:
+        out = ctx.out_dir / "bulletins"
+        for code, name in [*townships, ("", district)]:
             key = code or ctx.district_code
-            stem = f"{Path(BULLETIN_NB).stem}_{key}"
+            title = f"{name} 全民参保登记工作进展通报 {period}"
             tasks.append(
-                NotebookTask(
-                    kind="bulletin",
-                    label=f"{name} ({key})",
-                    input_path=bl_nb,
-                    output_path=nb_dir / f"{stem}.ipynb",
-                    out_dir=ctx.out_dir,
-                    parameters={**base, "township_code": code, "township_name": name},
-                    title=f"{name} 全民参保登记工作进展通报 {period}",
-                    html_path=ctx.out_dir / "bulletins" / f"bulletin_{key}.html",
-                    pdf_path=ctx.out_dir / "bulletins" / f"bulletin_{key}.pdf",
+                _unit_task(
+                    req,
+                    ctx,
+                    "bulletin",
+                    BULLETIN_NB,
+                    code,
+                    name,
+                    title,
+                    html_path=out / f"bulletin_{key}.html",
+                    pdf_path=out / f"bulletin_{key}.pdf",
                 )
             )
     return tasks

@@ -583,21 +583,14 @@ def _normalise_rows(raw: pd.DataFrame, file: str, sha: str, town: str | None) ->
     return pd.DataFrame(out, columns=_INPUT_COLUMNS)
 
 
+# What _normalise_rows returns: the return's fields (the date also as written), plus
+# where each row came from and what went wrong reading it.
 _INPUT_COLUMNS = [
     "file_sha256",
     "file",
     "source_row",
     "file_township",
-    "batch",
-    "name",
-    "id_number",
-    "village_code",
-    "outcome",
-    "uninsured_reason",
-    "phone",
-    "actual_address",
-    "note",
-    "collector",
+    *(f for f in RETURN_FIELDS if f != "collected_date"),
     "collected_raw",
     "collected_date",
     "collected_bad",

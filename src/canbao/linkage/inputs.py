@@ -7,6 +7,8 @@ date" is visible to the repair rule that needs it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from canbao.engine import Engine
 
 SOURCES = ("enrollment", "national_match", "students")
@@ -63,6 +65,32 @@ def id_hint_sql(a: str = "") -> str:
         f"WHEN {a}id_status = 'invalid' AND length({digits}) BETWEEN 15 AND 19 THEN {digits} "
         "END"
     )
+
+
+def md5_key_sql(parts: Sequence[str]) -> str:
+    """Hex md5 of SQL text expressions joined by U+001F, a byte no field holds."""
+    return "md5(" + " || '\x1f' || ".join(parts) + ")"
+
+
+def row_key_sql(alias: str, columns: Sequence[str]) -> str:
+    """Content key of a ``link_rows`` row over ``columns``, in that order.
+
+    ``source`` and ``file`` are never NULL (``stack_rows_sql`` sets them) and go in
+    as they are; the nullable ``ROW_COLUMNS`` go in as text, '' when NULL. Callers
+    store these keys (registry, reviewers' workbooks), so the rendering of a column
+    must not change.
+    """
+    types = dict(ROW_COLUMNS)
+    parts = []
+    for c in columns:
+        if c not in types and c not in ("source", "file"):
+            raise ValueError(f"not a link_rows key column: {c}")
+        e = f"{alias}.{c}"
+        if c in types:
+            text = e if types[c] == "VARCHAR" else f"CAST({e} AS VARCHAR)"
+            e = f"coalesce({text}, '')"
+        parts.append(e)
+    return md5_key_sql(parts)
 
 
 def stack_rows_sql(present: dict[str, set[str]]) -> str:

@@ -29,7 +29,13 @@ from pathlib import Path
 
 from canbao.engine import Engine
 from canbao.linkage.exact import SETTLED_TABLE
-from canbao.linkage.inputs import ROWS_TABLE, scalar, table_columns
+from canbao.linkage.inputs import (
+    ROWS_TABLE,
+    md5_key_sql,
+    row_key_sql,
+    scalar,
+    table_columns,
+)
 from canbao.linkage.model import (
     PERSONS_SPLINK,
     ROWS_SPLINK,
@@ -44,16 +50,8 @@ HITS_TABLE = "link_memory_hits"
 BLOCKED_TABLE = "link_memory_blocked"
 
 
-def row_key_sql(a: str = "r") -> str:
-    """Content key of a link row: what Splink compares, not where the row sits."""
-    parts = [
-        f"{a}.source",
-        f"coalesce({a}.id_raw, '')",
-        f"coalesce({a}.name_raw, '')",
-        f"coalesce({a}.sex, '')",
-        f"coalesce(CAST({a}.birth_date AS VARCHAR), '')",
-    ]
-    return "md5(" + " || '\x1f' || ".join(parts) + ")"
+# What Splink compares of a link row, not where the row sits (stored as row_key).
+ROW_KEY_COLUMNS = ("source", "id_raw", "name_raw", "sex", "birth_date")
 
 
 def person_key_sql(a: str = "p") -> str:
@@ -68,7 +66,7 @@ def person_key_sql(a: str = "p") -> str:
         f"coalesce({a}.id_hint, '')",
         f"CAST({a}.id_valid AS VARCHAR)",
     ]
-    return "md5(" + " || '\x1f' || ".join(parts) + ")"
+    return md5_key_sql(parts)
 
 
 def create_memory_sql() -> str:
@@ -131,7 +129,7 @@ def hits_sql() -> str:
     return f"""
     CREATE OR REPLACE TEMP TABLE {HITS_TABLE} AS
     WITH open AS MATERIALIZED (
-        SELECT r.*, {row_key_sql("r")} AS row_key FROM {ROWS_TABLE} r
+        SELECT r.*, {row_key_sql("r", ROW_KEY_COLUMNS)} AS row_key FROM {ROWS_TABLE} r
         WHERE NOT EXISTS (SELECT 1 FROM {SETTLED_TABLE} s WHERE s.rid = r.rid)
           AND NOT EXISTS (SELECT 1 FROM {DECISIONS_TABLE} d
                           WHERE d.review_key = {review_key_sql("r")})),
@@ -226,7 +224,7 @@ def remember_sql(with_hits: bool) -> list[str]:
         f"""
         CREATE OR REPLACE TEMP TABLE _link_memory_new AS
         SELECT DISTINCT ON (row_key) * EXCLUDE (rid) FROM ({reused}
-            SELECT {row_key_sql("r")} AS row_key, l.person_id,
+            SELECT {row_key_sql("r", ROW_KEY_COLUMNS)} AS row_key, l.person_id,
                    {person_key_sql("p")} AS person_key, $1 AS model, l.method,
                    l.match_probability, l.repair, CAST($2 AS DATE) AS period, r.rid
             FROM links l

@@ -15,6 +15,7 @@ import pandas as pd
 
 from canbao.engine import Engine
 from canbao.errors import InputError
+from canbao.linkage.inputs import row_key_sql
 from canbao.privacy import mask_id
 
 DECISIONS_TABLE = "review_decisions"
@@ -47,16 +48,13 @@ SHEET_COLUMNS: tuple[tuple[str, str], ...] = (
 SHEET_NAME = "人工核对"
 
 
+# Reviewers' 判定 are keyed on these (hidden 核对键 column of returned workbooks).
+REVIEW_KEY_COLUMNS = ("source", "file", "id_raw", "name_raw", "birth_date")
+
+
 def review_key_sql(alias: str = "r") -> str:
     """The content key of a link row (hex md5 of source, file, raw ID, raw name, birth)."""
-    parts = [
-        f"{alias}.source",
-        f"{alias}.file",
-        f"coalesce({alias}.id_raw, '')",
-        f"coalesce({alias}.name_raw, '')",
-        f"coalesce(CAST({alias}.birth_date AS VARCHAR), '')",
-    ]
-    return "md5(" + " || '\x1f' || ".join(parts) + ")"
+    return row_key_sql(alias, REVIEW_KEY_COLUMNS)
 
 
 def create_decisions_sql() -> str:
