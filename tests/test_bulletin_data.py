@@ -12,6 +12,12 @@ import datetime as dt
 import random
 
 import pandas as pd
+from registry_fixtures import (
+    REGISTRY_COLUMNS,
+    register_changelog,
+    register_findings_history,
+    register_survey_tasks,
+)
 
 from canbao.engine import DuckDBEngine
 
@@ -22,18 +28,7 @@ A1, A2, B1 = "430302001001", "430302001002", "430302100001"
 
 REG_COLS = [
     "period",
-    "person_id",
-    "id_number",
-    "name",
-    "sex",
-    "birth_date",
-    "population",
-    "township_code",
-    "village_code",
-    "life_status",
-    "pension_status",
-    "medical_status",
-    "registration",
+    *REGISTRY_COLUMNS,
     "household_no",
     "address",
     "relation",
@@ -106,12 +101,8 @@ def build_small(engine: DuckDBEngine) -> None:
         (P2, "NAME_MISMATCH", p[5]),
         (P2, "NOT_IN_POPULATION", None),
     ]
-    engine.register_df(
-        "findings_history",
-        pd.DataFrame(
-            [(d, f, pid, "enrollment.xlsx", 3, "") for d, f, pid in findings],
-            columns=["period", "finding", "person_id", "file", "source_row", "detail"],
-        ),
+    register_findings_history(
+        engine, [(d, f, pid, "enrollment.xlsx", 3, "") for d, f, pid in findings]
     )
     changes = [
         (P2, p[2], "新参保", "pension_status", "not_insured", "insured_local"),
@@ -120,36 +111,13 @@ def build_small(engine: DuckDBEngine) -> None:
         (P2, p[9], "新增", None, None, None),
         (P2, p[5], "变更", "registration", "needs_correction", "confirmed"),
     ]
-    engine.register_df(
-        "changelog",
-        pd.DataFrame(
-            changes, columns=["period", "person_id", "change", "field", "old_value", "new_value"]
-        ),
-    )
+    register_changelog(engine, changes)
     tasks = [
         (1, P1, p[2], A, A1, 1, False, "returned", "已参保", P2),
         (1, P1, p[7], B, B1, 1, False, "rejected", "姓名不符", P2),
         (2, P2, p[9], B, B1, 1, False, "issued", None, None),
     ]
-    engine.register_df(
-        "survey_tasks",
-        pd.DataFrame(
-            tasks,
-            columns=[
-                "batch",
-                "period",
-                "person_id",
-                "township_code",
-                "village_code",
-                "seq_in_batch",
-                "reissued",
-                "status",
-                "result",
-                "result_period",
-            ],
-        ),
-    )
-    engine.execute("ALTER TABLE survey_tasks ALTER result_period TYPE DATE")
+    register_survey_tasks(engine, tasks)
 
 
 SYNTH_PERIODS = [
@@ -244,38 +212,9 @@ def build_synthetic(engine: DuckDBEngine, seed: int = 7, per_village: int = 40) 
                     (period, pid, "新参保", "pension_status", "not_insured", "insured_local")
                 )
     engine.register_df("registry_history", pd.DataFrame(reg, columns=REG_COLS))
-    engine.register_df(
-        "survey_tasks",
-        pd.DataFrame(
-            tasks,
-            columns=[
-                "batch",
-                "period",
-                "person_id",
-                "township_code",
-                "village_code",
-                "seq_in_batch",
-                "reissued",
-                "status",
-                "result",
-                "result_period",
-            ],
-        ),
-    )
-    engine.execute("ALTER TABLE survey_tasks ALTER result_period TYPE DATE")
-    engine.execute("ALTER TABLE survey_tasks ALTER result TYPE VARCHAR")
-    engine.register_df(
-        "findings_history",
-        pd.DataFrame(
-            findings, columns=["period", "finding", "person_id", "file", "source_row", "detail"]
-        ),
-    )
-    engine.register_df(
-        "changelog",
-        pd.DataFrame(
-            changes, columns=["period", "person_id", "change", "field", "old_value", "new_value"]
-        ),
-    )
+    register_survey_tasks(engine, tasks)
+    register_findings_history(engine, findings)
+    register_changelog(engine, changes)
     pop = vil.assign(township_name=vil["township_code"].map(names)).rename(
         columns={"code": "village_code", "name": "village_name"}
     )[["township_code", "township_name", "village_code", "village_name"]]

@@ -28,17 +28,25 @@ FINDING_CODES = {
 PER_PERSON = {c for c in FINDING_CODES if c.startswith(("DUPLICATE_", "DECEASED_"))}
 
 
+def _generate(
+    root: Path, *, people: int, seed: int, periods: int, district: str = "430302"
+) -> list[Path]:
+    """A demo district (雨湖区 unless told) with raw files under ``root/raw``, truth under
+    ``root/truth``."""
+    return generate(
+        district,
+        people=people,
+        seed=seed,
+        raw_root=root / "raw",
+        truth_root=root / "truth",
+        periods=periods,
+    )
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
-    generate(
-        "430302",
-        people=PEOPLE,
-        seed=SEED,
-        raw_root=root / "raw",
-        truth_root=root / "truth",
-        periods=3,
-    )
+    _generate(root, people=PEOPLE, seed=SEED, periods=3)
     return root
 
 
@@ -73,39 +81,17 @@ def test_generate_returns_the_period_folders(demo: Path) -> None:
 
 
 def test_two_runs_are_byte_identical(tmp_path: Path) -> None:
-    a = generate(
-        "430302",
-        people=1000,
-        seed=11,
-        raw_root=tmp_path / "a" / "raw",
-        truth_root=tmp_path / "a" / "truth",
-        periods=2,
-    )
-    b = generate(
-        "430302",
-        people=1000,
-        seed=11,
-        raw_root=tmp_path / "b" / "raw",
-        truth_root=tmp_path / "b" / "truth",
-        periods=2,
-    )
-    files_a = sorted(
-        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
-    )
-    files_b = sorted(
-        p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()
-    )
-    assert files_a == files_b and len(a) == len(b) == 2
+    a = _generate(tmp_path / "a", people=1000, seed=11, periods=2)
+    b = _generate(tmp_path / "b", people=1000, seed=11, periods=2)
+
+    def files(root: Path) -> list[Path]:
+        return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+    files_a = files(tmp_path / "a")
+    assert files_a == files(tmp_path / "b") and len(a) == len(b) == 2
     for rel in files_a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
-    c = generate(
-        "430302",
-        people=1000,
-        seed=12,
-        raw_root=tmp_path / "c" / "raw",
-        truth_root=tmp_path / "c" / "truth",
-        periods=1,
-    )
+    c = _generate(tmp_path / "c", people=1000, seed=12, periods=1)
     assert (c[0] / "hukou.csv").read_bytes() != (a[0] / "hukou.csv").read_bytes()
 
 
@@ -384,14 +370,7 @@ def test_periods_differ_by_births_deaths_and_corrections(demo: Path) -> None:
 
 @pytest.mark.parametrize("district", ["310101", "430321", "110105"])
 def test_other_districts_use_their_own_codes(tmp_path: Path, district: str) -> None:
-    (period,) = generate(
-        district,
-        people=800,
-        seed=3,
-        raw_root=tmp_path / "raw",
-        truth_root=tmp_path / "truth",
-        periods=1,
-    )
+    (period,) = _generate(tmp_path, people=800, seed=3, periods=1, district=district)
     h = read_extract(period / "hukou.csv")
     assert h["村社区代码"].str.len().eq(12).all() and h["村社区代码"].str.startswith(district).all()
     assert h["乡镇街道代码"].str.len().eq(9).all()

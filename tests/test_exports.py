@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from registry_fixtures import REGISTRY_COLUMNS
 from test_registry_helpers import (
     Period,
     config,
@@ -22,6 +23,7 @@ from test_registry_helpers import (
 )
 
 from canbao import exports
+from canbao.engine import DuckDBEngine
 
 ZHANG = make_id("1962-03-15", 11)
 LIU = make_id("1958-07-02", 22)
@@ -52,18 +54,17 @@ def _period(order: int = 1) -> Period:
     )
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("exports")
+def _engine(order: int = 1) -> DuckDBEngine:
+    """An engine holding the ingest stage's reconciliation and rejects tables."""
     e = memory_engine()
-    e.register_df(
-        "reconciliation",
-        pd.DataFrame(
-            {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
-             "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0],
-             "extra_columns": ["备注", None], "unknown_codes": [1, 0]}
-        ),
+    recon = pd.DataFrame(
+        {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
+         "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0],
+         "extra_columns": ["备注", None], "unknown_codes": [1, 0]}
     )  # fmt: skip
+    if order < 0:
+        recon = recon.iloc[::-1].reset_index(drop=True)
+    e.register_df("reconciliation", recon)
     e.register_df(
         "rejects",
         pd.DataFrame(
@@ -71,7 +72,13 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
              "reason": ["no ID and no name"], "value": [None]}
         ),
     )  # fmt: skip
-    return run_period(e, _period(), "2026-10-31", root)
+    return e
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("exports")
+    return run_period(_engine(), _period(), "2026-10-31", root)
 
 
 def _read(path: Path) -> list[list[str]]:
@@ -80,20 +87,7 @@ def _read(path: Path) -> list[list[str]]:
 
 def test_headers_are_the_contract_columns_in_order(written: dict[str, Path]) -> None:
     assert _read(written["registry"])[0] == list(exports.REGISTRY_CSV_COLUMNS)
-    assert _read(written["registry"])[0] == [
-        "person_id",
-        "id_number",
-        "name",
-        "sex",
-        "birth_date",
-        "population",
-        "township_code",
-        "village_code",
-        "life_status",
-        "pension_status",
-        "medical_status",
-        "registration",
-    ]
+    assert _read(written["registry"])[0] == REGISTRY_COLUMNS
     assert _read(written["links"])[0] == [
         "source_row", "file", "member_no", "person_id", "method", "match_probability",
     ]  # fmt: skip
@@ -162,23 +156,7 @@ def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -
 def test_same_inputs_in_another_row_order_give_identical_bytes(
     written: dict[str, Path], tmp_path: Path
 ) -> None:
-    e = memory_engine()
-    e.register_df(
-        "reconciliation",
-        pd.DataFrame(
-            {"extract": ["enrollment", "hukou"], "file": ["enrollment.csv", "hukou.csv"],
-             "rows_read": [5, 4], "rows_loaded": [5, 3], "rows_rejected": [0, 1],
-             "extra_columns": [None, "备注"], "unknown_codes": [0, 1]}
-        ),
-    )  # fmt: skip
-    e.register_df(
-        "rejects",
-        pd.DataFrame(
-            {"file": ["hukou.csv"], "source_row": [4], "column": ["公民身份号码"],
-             "reason": ["no ID and no name"], "value": [None]}
-        ),
-    )  # fmt: skip
-    again = run_period(e, _period(order=-1), "2026-10-31", tmp_path)
+    again = run_period(_engine(order=-1), _period(order=-1), "2026-10-31", tmp_path)
     for name, path in written.items():
         assert again[name].read_bytes() == path.read_bytes(), name
 

@@ -139,6 +139,10 @@ def scenario():
             repair,
         )
 
+    def add_repair(source, rows, p, repair, cand, **over):
+        """A row carrying ``cand``, an invalid form of p's ID that ``repair`` should fix."""
+        add(source, rows, p, "repaired_id", repair, **bad_id(cand), **over)
+
     # 1000 clean rows: exact.
     for i in range(1000):
         used.add(i)
@@ -148,33 +152,12 @@ def scenario():
         add("enrollment", enr, P[i], "exact_id", member_no=f"M2{i:05d}")
     # Repairs.
     i = first_with(persons, lambda p: True, used)
-    add(
-        "enrollment",
-        enr,
-        P[i],
-        "repaired_id",
-        "one_digit",
-        **bad_id(one_digit(P[i]["id_number"], 15)),
-    )
+    add_repair("enrollment", enr, P[i], "one_digit", one_digit(P[i]["id_number"], 15))
     i = first_with(persons, lambda p: p.id_number[9] != p.id_number[10], used)
-    add(
-        "enrollment",
-        enr,
-        P[i],
-        "repaired_id",
-        "transposition",
-        **bad_id(swap(P[i]["id_number"], 9)),
-    )
+    add_repair("enrollment", enr, P[i], "transposition", swap(P[i]["id_number"], 9))
     i = first_with(persons, lambda p: True, used)
     wrong = "0" if P[i]["id_number"][17] != "0" else "1"
-    add(
-        "enrollment",
-        enr,
-        P[i],
-        "repaired_id",
-        "check_char",
-        **bad_id(P[i]["id_number"][:17] + wrong),
-    )
+    add_repair("enrollment", enr, P[i], "check_char", P[i]["id_number"][:17] + wrong)
     # 15-digit upgraded.
     i = first_with(persons, lambda p: p.birth_date.year >= 1950, used)
     pid = P[i]["id_number"]
@@ -193,27 +176,14 @@ def scenario():
     )
     trad = opencc.OpenCC("s2t").convert(P[i]["name"])
     assert trad != P[i]["name"]
-    add(
-        "enrollment",
-        enr,
-        P[i],
-        "repaired_id",
-        "one_digit",
-        name=trad,
-        **bad_id(one_digit(P[i]["id_number"], 3)),
-    )
+    add_repair("enrollment", enr, P[i], "one_digit", one_digit(P[i]["id_number"], 3), name=trad)
     # 同音字 (王伟 → 王维) with a transposition: names agree by pinyin.
     i = first_with(
         persons, lambda p: "伟" in p["name"] and p.id_number[12] != p.id_number[13], used
     )
-    add(
-        "enrollment",
-        enr,
-        P[i],
-        "repaired_id",
-        "transposition",
-        name=P[i]["name"].replace("伟", "维"),
-        **bad_id(swap(P[i]["id_number"], 12)),
+    homophone = P[i]["name"].replace("伟", "维")
+    add_repair(
+        "enrollment", enr, P[i], "transposition", swap(P[i]["id_number"], 12), name=homophone
     )
     # One-digit error but a different person's name: no repair; nobody fits → unlinked.
     i = first_with(persons, lambda p: True, used)
@@ -279,14 +249,7 @@ def scenario():
     for k in range(1, 20):  # exact rows
         add("national_match", nm, P[k], "exact_id")
     i = first_with(persons, lambda p: True, used)
-    add(
-        "national_match",
-        nm,
-        P[i],
-        "repaired_id",
-        "one_digit",
-        **bad_id(one_digit(P[i]["id_number"], 14)),
-    )
+    add_repair("national_match", nm, P[i], "one_digit", one_digit(P[i]["id_number"], 14))
     # No birth date in national_match: a homophone name is not enough for a repair.
     i = first_with(persons, lambda p: "伟" in p["name"], used)
     nm_homophone = i

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+from registry_fixtures import PERSON_COLUMNS, STATUS_COLUMNS
 from survey_fixtures import DISTRICT, build_registry, make_cfg, make_ctx
 
 from canbao import survey
@@ -24,23 +25,9 @@ def _truth(tmp_path):
         person_key=reg["person_id"].str.replace("P430302-", "K"),
         birth_date=reg["birth_date"].map(lambda d: d.isoformat()),
     )
-    persons[
-        [
-            "person_key",
-            "id_number",
-            "name",
-            "sex",
-            "birth_date",
-            "population",
-            "township_code",
-            "village_code",
-            "household_no",
-            "life_status",
-            "pension_status",
-            "medical_status",
-            "registration",
-        ]
-    ].to_csv(truth / "persons.csv", index=False)
+    # The truth persons.csv layout: the registry's columns, keyed by person_key, plus 户号.
+    columns = ["person_key", *PERSON_COLUMNS, "household_no", *STATUS_COLUMNS]
+    persons[columns].to_csv(truth / "persons.csv", index=False)
     return reg, pop, truth
 
 
