@@ -23,7 +23,7 @@ pytestmark = [
 
 from canbao.config import load_config  # noqa: E402
 from canbao.demo import generate  # noqa: E402
-from canbao.engine import DuckDBEngine, SparkEngine, transfer  # noqa: E402
+from canbao.engine import DuckDBEngine, SparkEngine, scoring_engine, transfer  # noqa: E402
 from canbao.linkage import model as mdl  # noqa: E402
 from canbao.pipeline import find_periods, period_context, run_period  # noqa: E402
 
@@ -141,7 +141,12 @@ def test_the_demo_district_is_identical_on_spark(tmp_path):
     for kind in ("duckdb", "spark"):
         cfg = dataclasses.replace(
             base,
-            linkage=dataclasses.replace(base.linkage, engine=kind, spark_master="local[2]"),
+            linkage=dataclasses.replace(
+                base.linkage,
+                engine=kind,
+                spark_master="local[2]",
+                spark_work_dir=str(tmp_path / "handover"),
+            ),
         )
         summaries[kind] = [
             run_period(cfg, period_context(p, tmp_path / kind))["link"]
@@ -152,3 +157,12 @@ def test_the_demo_district_is_identical_on_spark(tmp_path):
     duck, spark = _outputs(tmp_path / "duckdb"), _outputs(tmp_path / "spark")
     assert any(k.endswith("links.csv") for k in duck)
     assert spark == duck
+    # The parquet hand-over went through spark_work_dir and was cleaned up.
+    assert (tmp_path / "handover").is_dir() and not any((tmp_path / "handover").iterdir())
+
+
+def test_spark_without_java_says_so(monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(RuntimeError, match="Java 17"), scoring_engine("spark", DuckDBEngine()):
+        pass

@@ -23,6 +23,8 @@ class LinkageConfig:
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[*]"  # a cluster's master URL, or local[N]
     spark_driver_memory: str = "4g"
+    # Parquet hand-over folder ("" = system temp); on a cluster, a shared mount.
+    spark_work_dir: str = ""
     # Splink match probability at or above which a probabilistic link is accepted.
     match_threshold: float = 0.99
     # Links with probability in [review_threshold, match_threshold) go to clerical review.

@@ -11,6 +11,7 @@ as parquet (:func:`transfer`), so switching is a params value, not a rewrite.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -207,31 +208,47 @@ def transfer(src: Engine, sql: str, dst: Engine, table: str, order_by: str, work
 
 @contextlib.contextmanager
 def scoring_engine(
-    kind: str, store: Engine, *, master: str = "local[*]", driver_memory: str = "4g"
+    kind: str,
+    store: Engine,
+    *,
+    master: str = "local[*]",
+    driver_memory: str = "4g",
+    work_root: str | Path | None = None,
 ) -> Iterator[tuple[Engine, Path]]:
     """The engine Splink predicts on, and a scratch folder for parquet hand-overs.
 
     ``duckdb``: the registry's own engine (nothing is copied). ``spark``: a Spark
-    session for the duration of the block, stopped and its files removed after."""
-    with tempfile.TemporaryDirectory(prefix="canbao-score-") as tmp:
+    session for the duration of the block, stopped and its files removed after. The
+    scratch folder is made under ``work_root`` (default: the system temp folder); on a
+    cluster it must be a folder the driver and every executor see (a shared mount)."""
+    if work_root:
+        Path(work_root).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="canbao-score-", dir=work_root or None) as tmp:
         work = Path(tmp)
         if kind == "duckdb":
             yield store, work
             return
         if kind != "spark":
             raise ValueError(f"unknown engine {kind!r} (expected 'duckdb' or 'spark')")
-        try:
-            import pyspark  # noqa: F401
-        except ImportError as exc:
-            raise RuntimeError(
-                "linkage.engine: spark needs pyspark and Java 17: "
-                "run `bash scripts/bootstrap.sh spark`"
-            ) from exc
+        _check_spark_runtime()
         spark = SparkEngine(work, master=master, driver_memory=driver_memory)
         try:
             yield spark, work
         finally:
             spark.close()
+
+
+def _check_spark_runtime() -> None:
+    """Fail with a plain message instead of py4j's "Java gateway process exited"."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(
+            "linkage.engine: spark needs pyspark (pinned in requirements.lock): "
+            "run `bash scripts/bootstrap.sh setup`"
+        ) from exc
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise RuntimeError("linkage.engine: spark needs Java 17 (java on PATH or JAVA_HOME)")
 
 
 def open_engine(kind: str = "duckdb", path: Path | str | None = None, **kwargs: Any) -> Engine:

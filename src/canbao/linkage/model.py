@@ -371,7 +371,11 @@ def predict(engine: Engine, model_path: Path, lk: LinkageConfig | None = None) -
     lk = lk or LinkageConfig()
     model = json.loads(model_path.read_text(encoding="utf-8"))
     with scoring_engine(
-        lk.engine, engine, master=lk.spark_master, driver_memory=lk.spark_driver_memory
+        lk.engine,
+        engine,
+        master=lk.spark_master,
+        driver_memory=lk.spark_driver_memory,
+        work_root=lk.spark_work_dir or None,
     ) as (scorer, work):
         if scorer is not engine:
             for table in (PERSONS_SPLINK, ROWS_SPLINK):
