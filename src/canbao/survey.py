@@ -12,21 +12,28 @@ Persistent tables (registry DB):
 - ``survey_results``: one row per accepted return row; classify turns it into
   ``surveyed`` and exemptions (column meanings in :data:`OUTCOME_RULES`).
 - ``survey_return_rows``: every non-blank returned row ever judged, keyed by the
-  file's SHA-256 and the row: importing the same file again reuses the verdicts
-  and changes nothing.
+  file's SHA-256 and the row (``source_row`` 0: the whole file could not be read),
+  with its verdict, reason and the roster ``column`` the reason is about:
+  importing the same file again reuses the verdicts and changes nothing.
 
 Per-run table ``survey_rejects`` (file, source_row, person_id, id_number, name,
-reason, township_code, village_code, outcome): the rejected rows of the files in
-this period's ``survey_returns/`` (classify reports them as SURVEY_REJECTED).
+reason, township_code, village_code, outcome, column): the rejected rows of the
+files in this period's ``survey_returns/`` (classify reports them as SURVEY_REJECTED).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import html
+import io
+import math
 import re
 import shutil
 import unicodedata
+import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +44,7 @@ from canbao.config import Config, load_config
 from canbao.engine import Engine, open_engine
 from canbao.errors import InputError
 from canbao.pipeline import PeriodContext, period_context
-from canbao.privacy import mask_id
+from canbao.privacy import mask_id, mask_id_sql
 from canbao.regforms import write_registration_forms
 from canbao.rosters import (
     FONT,
@@ -82,6 +89,7 @@ assert tuple(r[:2] for r in OUTCOME_RULES) == OUTCOMES
 # Header aliases seen on 雨湖区 forms, besides the roster's own headers.
 HEADER_ALIASES = {
     "身份证号码": "id_number",
+    "身份证号": "id_number",
     "证件号码": "id_number",
     "12位行政区划编码": "village_code",
     "批次": "batch",
@@ -126,7 +134,10 @@ def _create_tables_sql() -> list[str]:
         """CREATE TABLE IF NOT EXISTS survey_return_rows (
             file_sha256 VARCHAR, file VARCHAR, period DATE, source_row INTEGER,
             person_id VARCHAR, id_number VARCHAR, name VARCHAR, township_code VARCHAR,
-            village_code VARCHAR, outcome VARCHAR, verdict VARCHAR, reason VARCHAR)""",
+            village_code VARCHAR, outcome VARCHAR, verdict VARCHAR, reason VARCHAR,
+            "column" VARCHAR)""",
+        # registries from before rejected rows named their column
+        'ALTER TABLE survey_return_rows ADD COLUMN IF NOT EXISTS "column" VARCHAR',
     ]
 
 
@@ -384,6 +395,11 @@ def _write_ledgers(
 
 _DOTS = str.maketrans({c: "·" for c in "•．.・‧﹒･⋅∙"})
 _CN_NUM = {c: i for i, c in enumerate("零一二三四五六七八九")}
+# Invisible marks a paste from a chat or web page leaves in a cell (zero-width space,
+# joiners, BOM, soft hyphen): no officer typed them, so they are no change (contract §7).
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_BLANKS = re.compile(f"[\\s{_INVISIBLE}]+")  # spaces and invisible marks: dropped
+_ID_DIGITS_LOST = 1e15  # a number this large held an 18-digit ID: Excel keeps 15 digits
 
 
 def fold_name(v: Any) -> str | None:
@@ -392,7 +408,7 @@ def fold_name(v: Any) -> str | None:
     if not s:
         return None
     s = unicodedata.normalize("NFKC", s).translate(_DOTS)
-    return re.sub(r"\s+", "", s) or None
+    return _BLANKS.sub("", s) or None
 
 
 def fold_id(v: Any) -> str | None:
@@ -404,8 +420,19 @@ def fold_id(v: Any) -> str | None:
     s = _cell_text(v)
     if not s:
         return None
-    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", s)).lstrip("'").upper()
+    s = _BLANKS.sub("", unicodedata.normalize("NFKC", s)).lstrip("'").upper()
     return s or None
+
+
+def _id_lost(v: Any) -> str | None:
+    """The digits an ID cell still holds when Excel made it a number (``4.30302E+17``,
+    or an 18-digit number it cut to 15 digits), else None: never guessed (contract §1)."""
+    if isinstance(v, float) and math.isfinite(v) and abs(v) >= _ID_DIGITS_LOST:
+        return str(int(Decimal(f"{v:.15g}")))
+    s = fold_id(v) if isinstance(v, str) and ("E" in v or "e" in v) else None
+    if s and re.fullmatch(r"[0-9](\.[0-9]+)?E\+?[0-9]{1,2}", s):
+        return str(int(Decimal(s)))
+    return None
 
 
 def _cell_text(v: Any) -> str:
@@ -427,7 +454,7 @@ def _opt(v: Any) -> str | None:
 
 
 def _nfkc(s: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+    return _BLANKS.sub("", unicodedata.normalize("NFKC", s))
 
 
 # List entries keyed by their width-folded form: 出国(境)人员 typed with ASCII
@@ -462,8 +489,10 @@ def parse_batch(v: Any) -> int | None:
     return _CN_NUM[s] if len(s) == 1 else None
 
 
-def parse_date(v: Any) -> tuple[dt.date | None, bool]:
-    """(date, unreadable): datetime cells, 2026-03-05, 2026/3/5, 2026.3.5, 20260305, 2026年3月5日."""
+def parse_date(v: Any, period: dt.date | None = None) -> tuple[dt.date | None, bool]:
+    """(date, unreadable): datetime cells, 2026-03-05, 2026/3/5, 2026.3.5, 20260305, 2026年3月5日,
+    an Excel serial day, any of these with a time after it; with ``period``, also 3月5日
+    (or 3月5号) without a year: the latest such day not after the period date."""
     if _cell_text(v) == "":
         return None, False
     if isinstance(v, dt.datetime):
@@ -477,15 +506,21 @@ def parse_date(v: Any) -> tuple[dt.date | None, bool]:
         elif 20000 < n < 80000:  # an Excel serial day number
             return dt.date(1899, 12, 30) + dt.timedelta(days=n), False
     s = unicodedata.normalize("NFKC", str(v)).strip()
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", s) or re.fullmatch(
+    if ":" in s:  # a time after the date
+        s = re.sub(r"(?<=\d)(日|号)?\s*T?\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", r"\1", s)
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", s) or re.fullmatch(
         r"(\d{4})(\d{2})(\d{2})", s
     )
-    if not m:
-        return None, True
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3])), False
-    except ValueError:
-        return None, True
+        if m:
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), False
+        m = re.fullmatch(r"(\d{1,2})月(\d{1,2})[日号]?", s)
+        if m and period is not None:
+            day = dt.date(period.year, int(m[1]), int(m[2]))
+            return (day if day <= period else day.replace(year=period.year - 1)), False
+    except ValueError:  # 2月30日; 2月29日 in a year without it
+        pass
+    return None, True
 
 
 def file_township(name: str) -> str | None:
@@ -495,69 +530,281 @@ def file_township(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def read_return_file(path: Path) -> tuple[pd.DataFrame, str | None]:
-    """The data rows of a returned roster, by header name; (rows, file-level error).
+def _path_township(rel: str) -> str | None:
+    """The township of ``survey_returns/[folder/…]file``: the file's own name first, then
+    the nearest folder named like one (a township's sub-folder)."""
+    for part in reversed(rel.split("/")[1:]):
+        town = file_township(part)
+        if town:
+            return town
+    return None
 
-    Every visible sheet with a header row (姓名, 公民身份号码, 核实情况 within its
-    first 10 rows) is read; ``source_row`` counts data rows from the header, and
-    continues across sheets. Entirely blank rows are skipped.
+
+# Suffixes read as returns (by content: an xlsx saved under .xls is still read).
+RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+# What a computer leaves in a folder, never sent by anyone: not reported.
+_SYSTEM_FILES = ("thumbs.db", "desktop.ini")
+
+
+def return_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (sub-folders too) that someone sent, in name order.
+
+    Excel's lock files (``~$…``), hidden files and Thumbs.db / desktop.ini are left
+    out; any other file (a scan, a Word file) is listed so the import can report it.
     """
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder)
+        if not p.is_file() or p.name.lower() in _SYSTEM_FILES:
+            continue
+        if any(part.startswith((".", "~$")) for part in rel.parts):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+Sheet = tuple[str, list[list[Any]], bool]  # name, cells, whether formulas lost results
+_ZIP = b"PK\x03\x04"
+_OLE = bytes.fromhex("D0CF11E0A1B11AE1")
+_UNREADABLE = "文件无法读取"
+_NO_VALUE = object()  # a formula cell saved without its result (a program wrote it)
+
+
+def _sniff(path: Path, data: bytes) -> tuple[str | None, str | None]:
+    """("xlsx" | "csv", None) or (None, why the file is no return a clerk can fix)."""
+    if path.suffix.lower() not in RETURN_SUFFIXES:
+        return None, (
+            f"{_UNREADABLE}：不是花名册表格文件（{path.suffix or '无扩展名'}），未导入；"
+            "请报送 Excel 花名册（.xlsx）"
+        )
+    if not data.strip():
+        return None, f"{_UNREADABLE}：文件为空（{len(data)} 字节）"
+    if data.startswith(_OLE) and "EncryptedPackage".encode("utf-16-le") in data:
+        return None, f"{_UNREADABLE}：文件设有打开密码，请取消密码后重新报送"
+    if data.startswith((_ZIP, _OLE)):
+        return "xlsx", None
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
+        return None, f"{_UNREADABLE}：文件是网页格式，请在 Excel 中另存为 .xlsx 后重新报送"
+    if path.suffix.lower() != ".csv":
+        return None, f"{_UNREADABLE}：不是 Excel 文件（已损坏，或扩展名被改过）"
+    return "csv", None
+
+
+def _csv_sheets(data: bytes) -> tuple[list[Sheet], str | None]:
+    """The CSV as one sheet of text cells (UTF-8 with or without BOM, else GB18030/GBK)."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return [], f"{_UNREADABLE}：CSV 编码无法识别，请另存为 .xlsx 后重新报送"
+    grids = [list(csv.reader(io.StringIO(text, newline=""), delimiter=d)) for d in ",\t;"]
+    found = [g for g in grids if _header_at(g) is not None]
+    return [("CSV", found[0] if found else grids[0], False)], None
+
+
+def _xlsx_sheets(data: bytes) -> tuple[list[Sheet], str | None]:
+    """Visible sheets as grids (hidden ones only when no visible sheet is a roster), with
+    merged blocks filled down and formulas saved without a result marked."""
     # calamine (Rust) reads a returned roster ~10x faster than openpyxl: at 1M people
     # a batch comes back as ~100k rows. Empty cells read as "", numbers as float.
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        sheets = [m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
-    except Exception as exc:  # a corrupt or non-xlsx file is one rejected "row"
-        return pd.DataFrame(), f"文件无法读取：{type(exc).__name__}"
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # a corrupt file is one rejected "row"
+        return [], f"{_UNREADABLE}：文件已损坏或不是 Excel 格式（{type(exc).__name__}）"
+    try:
+        meta = [m for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        visible = [m.name for m in meta if m.visible == SheetVisibleEnum.Visible]
+        hidden = [m.name for m in meta if m.name not in visible]
+        no_value = _formulas_without_value(data) if data.startswith(_ZIP) else {}
+        sheets: list[Sheet] = []
+        for names in (visible, hidden):
+            for name in names:
+                try:
+                    sheet = wb.get_sheet_by_name(name)
+                    grid = sheet.to_python(skip_empty_area=False)
+                    merged = sheet.merged_cell_ranges or []
+                except Exception as exc:
+                    return [], f"{_UNREADABLE}：工作表“{name}”已损坏（{type(exc).__name__}）"
+                marks = no_value.get(name, set())
+                sheets.append((name, _fill_merged(grid, merged, marks), bool(marks)))
+            if any(_header_at(g) is not None for _, g, _ in sheets):
+                break
+    finally:
+        wb.close()
+    return sheets, None
+
+
+def _fill_merged(
+    grid: list[list[Any]], merged: list, no_value: set[tuple[int, int]]
+) -> list[list[Any]]:
+    """A merged block shows its value on every row it spans (what the officer sees): the
+    value goes down the block's first column. Formula cells with no result get a mark."""
+    for r, c in no_value:
+        if r < len(grid) and c < len(grid[r]) and _cell_text(grid[r][c]) == "":
+            grid[r][c] = _NO_VALUE
+    for (r0, c0), (r1, _c1) in merged:
+        if r1 <= r0 or r0 >= len(grid) or c0 >= len(grid[r0]):
+            continue
+        width = len(grid[r0])
+        while len(grid) <= r1:
+            grid.append([""] * width)
+        for r in range(r0 + 1, r1 + 1):
+            if c0 < len(grid[r]) and _cell_text(grid[r][c0]) == "":
+                grid[r][c0] = grid[r0][c0]
+    return grid
+
+
+def _formulas_without_value(data: bytes) -> dict[str, set[tuple[int, int]]]:
+    """(row, column) from 0 of formula cells saved without a result, per sheet name.
+
+    Excel and WPS save each formula's result, which calamine reads; a program may not,
+    and such a cell would read as empty: a filled-in answer silently lost.
+    """
+    out: dict[str, set[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+            target = {}
+            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+                a = _xml_attrs(tag)
+                target[a.get("Id")] = a.get("Target", "").lstrip("/").removeprefix("xl/")
+            for tag in re.findall(r"<sheet\b[^>]*>", book):
+                a = _xml_attrs(tag)
+                rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+                part = "xl/" + target.get(rid, "")
+                if "name" not in a or part not in z.namelist():
+                    continue
+                xml = z.read(part)
+                if not re.search(rb"<f[\s>/]", xml):
+                    continue
+                cells = set()
+                # <c …>…</c> (not <c …/>); a cached "" of a text formula is a real blank
+                for c in re.finditer(rb"<c\b([^>]*[^/>])?>(.*?)</c>", xml, re.S):
+                    attrs, inner = c[1] or b"", c[2]
+                    ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', attrs)
+                    if (
+                        ref is None
+                        or not re.search(rb"<f[\s>/]", inner)
+                        or re.search(rb"<v>[^<]", inner)
+                        or (b't="str"' in attrs and b"<v>" in inner)
+                    ):
+                        continue
+                    col = 0
+                    for ch in ref[1].decode():
+                        col = col * 26 + ord(ch) - 64
+                    cells.add((int(ref[2]) - 1, col - 1))
+                if cells:
+                    out[html.unescape(a["name"])] = cells
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return {}
+    return out
+
+
+def _xml_attrs(tag: str) -> dict[str, str]:
+    return dict(re.findall(r'([\w:]+)="([^"]*)"', tag))
+
+
+def _fold_header(v: Any) -> str:
+    return re.sub(f"[\\s▼*＊{_INVISIBLE}]", "", str(v)) if v is not None else ""
+
+
+_ID_HEADERS = {h for h, f in HEADER_FIELDS.items() if f == "id_number"}
+
+
+def _is_header(row: list[Any]) -> bool:
+    names = {_fold_header(v) for v in row}
+    return "姓名" in names and "核实情况" in names and bool(names & _ID_HEADERS)
+
+
+def _header_at(grid: list[list[Any]]) -> int | None:
+    """The header row (姓名, 公民身份号码, 核实情况) among the first 10 rows, if any."""
+    return next((i for i, r in enumerate(grid[:10]) if _is_header(r)), None)
+
+
+def _header_columns(row: list[Any]) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for j, v in enumerate(row):
+        field = HEADER_FIELDS.get(_fold_header(v))
+        if field is not None and field not in cols:
+            cols[field] = j
+    return cols
+
+
+_FIELD_HEADER = {c.field: c.header for c in ROSTER_COLUMNS}
+
+
+def read_return_file(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, str | None]:
+    """The data rows of a returned roster, by header name; (rows, file-level error).
+
+    The file is read by its content (xlsx, an xlsx named .xls, a real .xls, or CSV in
+    UTF-8 or GBK). Every visible sheet with a header row (姓名, 公民身份号码, 核实情况
+    within its first 10 rows) is read; hidden sheets only when no visible one has it.
+    ``source_row`` counts rows from the header (the header not counted) and continues
+    across sheets, so it stays the row the officer sees below the header. Rows that
+    hold nothing of a return (entirely blank; only a title or 序号) and rows repeating
+    the header (rosters pasted one below another; their columns then apply) are
+    skipped. A merged block counts on every row it spans; ``no_value`` lists the
+    columns whose formula was saved without a result.
+    """
+    path = Path(path)
+    data = path.read_bytes() if data is None else data
+    kind, err = _sniff(path, data)
+    if err:
+        return pd.DataFrame(), err
+    sheets, err = _csv_sheets(data) if kind == "csv" else _xlsx_sheets(data)
+    if err:
+        return pd.DataFrame(), err
     rows: list[dict] = []
     offset = 0
     found = False
-    try:
-        for name in sheets:
-            try:
-                grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except Exception as exc:
-                return pd.DataFrame(), f"文件无法读取：{type(exc).__name__}"
-            hdr = None
-            for i, r in enumerate(grid[:10]):
-                names = {re.sub(r"[\s▼*＊]", "", str(v)) for v in r if v is not None}
-                if (
-                    "姓名" in names
-                    and "核实情况" in names
-                    and names & {"公民身份号码", "身份证号码", "证件号码"}
-                ):
-                    hdr = i
-                    break
-            if hdr is None:
+    for _name, grid, marked in sheets:
+        hdr = _header_at(grid)
+        if hdr is None:
+            continue
+        found = True
+        cols = _header_columns(grid[hdr])
+        for i in range(hdr + 1, len(grid)):
+            r = grid[i]
+            if "姓名" in r and _is_header(r):  # a header pasted in again (exact 姓名: cheap)
+                cols = _header_columns(r)
                 continue
-            found = True
-            cols = {}
-            for j, v in enumerate(grid[hdr]):
-                key = re.sub(r"[\s▼*＊]", "", str(v)) if v is not None else ""
-                if key in HEADER_FIELDS and HEADER_FIELDS[key] not in cols:
-                    cols[HEADER_FIELDS[key]] = j
-            for i in range(hdr + 1, len(grid)):
-                r = grid[i]
-                vals = {f: (r[j] if j < len(r) else None) for f, j in cols.items()}
-                if all(_cell_text(v) == "" for v in r):
-                    continue
-                vals["source_row"] = offset + i - hdr
-                rows.append(vals)
-            offset += len(grid) - hdr - 1
-    finally:
-        wb.close()
+            vals = {f: (r[j] if j < len(r) else None) for f, j in cols.items()}
+            if all(_cell_text(vals.get(f)) == "" for f in RETURN_FIELDS):
+                continue
+            if marked:
+                lost = [f for f, v in vals.items() if v is _NO_VALUE]
+                for f in lost:
+                    vals[f] = None
+                vals["no_value"] = [_FIELD_HEADER.get(f, f) for f in lost if f in RETURN_FIELDS]
+            vals["source_row"] = offset + i - hdr
+            rows.append(vals)
+        offset += len(grid) - hdr - 1
     if not found:
         return pd.DataFrame(), "未找到表头（需含 姓名、公民身份号码、核实情况）"
+    if not rows:
+        return pd.DataFrame(), "文件中没有人员数据行（花名册的人员行被删除），请报送填写后的花名册"
     return pd.DataFrame(rows), None
 
 
-def _normalise_rows(raw: pd.DataFrame, file: str, sha: str, town: str | None) -> pd.DataFrame:
+def _normalise_rows(
+    raw: pd.DataFrame, file: str, sha: str, town: str | None, period: dt.date | None = None
+) -> pd.DataFrame:
     """Typed, folded columns of one file's rows (Python only for what SQL cannot read)."""
     out = []
     for rec in raw.to_dict("records"):
-        cd, bad = parse_date(rec.get("collected_date"))
+        cd, bad = parse_date(rec.get("collected_date"), period)
+        lost = _id_lost(rec.get("id_number"))
+        no_value = rec.get("no_value")
+        no_value = no_value if isinstance(no_value, list) else []
         out.append(
             {
                 "file_sha256": sha,
@@ -566,7 +813,7 @@ def _normalise_rows(raw: pd.DataFrame, file: str, sha: str, town: str | None) ->
                 "file_township": town,
                 "batch": parse_batch(rec.get("batch")),
                 "name": fold_name(rec.get("name")),
-                "id_number": fold_id(rec.get("id_number")),
+                "id_number": lost or fold_id(rec.get("id_number")),
                 "village_code": _code_text(rec.get("village_code")),
                 "outcome": _listed(rec.get("outcome")),
                 "uninsured_reason": _listed(rec.get("uninsured_reason")),
@@ -578,6 +825,15 @@ def _normalise_rows(raw: pd.DataFrame, file: str, sha: str, town: str | None) ->
                 "collected_date": cd,
                 "collected_bad": bad,
                 "file_error": None,
+                "id_problem": None
+                if lost is None
+                else "公民身份号码被存成了数字，后几位已丢失（" + mask_id(lost) + "），"
+                "请将该列设为文本格式后按下发号码重新填写",
+                "problems": "；".join(
+                    f"{h}是公式且没有保存计算结果，请复制后“粘贴为数值”再报送" for h in no_value
+                )
+                or None,
+                "problem_columns": "、".join(no_value) or None,
             }
         )
     return pd.DataFrame(out, columns=_INPUT_COLUMNS)
@@ -595,6 +851,9 @@ _INPUT_COLUMNS = [
     "collected_date",
     "collected_bad",
     "file_error",
+    "id_problem",
+    "problems",
+    "problem_columns",
 ]
 
 
@@ -608,18 +867,89 @@ def _values_sql(rows: tuple[tuple, ...], names: tuple[str, ...]) -> tuple[str, l
     return sql, [x for r in rows for x in r]
 
 
-def _checked_sql(outcomes_sql: str, reasons_sql: str) -> str:
-    """One row per filled return row with its reasons for rejection ('' when none).
+def _judged_sql(alias: str) -> str:
+    """Whether an input row is judged (else 'not_returned'): it carries a 核实情况, a cell
+    that could not be read, or a person not on any issued list (a row added by hand)."""
+    a = alias
+    return f"""({a}.file_error IS NULL AND ({a}.outcome IS NOT NULL OR {a}.problems IS NOT NULL
+        OR ({a}.id_number IS NOT NULL AND {a}.id_problem IS NULL AND NOT EXISTS (
+            SELECT 1 FROM survey_tasks t WHERE t.id_number = {a}.id_number))))"""
 
-    Params: student_max_age (twice), period (twice).
+
+def _echo_sql(col: str) -> str:
+    """A value quoted in a reason, cut to 40 characters (a 10,000-character cell stays readable)."""
+    return f"(CASE WHEN length({col}) > 40 THEN left({col}, 40) || '…（共' || length({col}) || '字）' ELSE {col} END)"
+
+
+def _checked_sql(outcomes_sql: str, reasons_sql: str) -> str:
+    """One row per judged return row with its reasons for rejection ('' when none) and
+    the columns they are about (``column``, headers joined by 、).
+
+    Params: period, student_max_age (twice), then the two lists' values.
     """
     age = (
         "(date_diff('year', m.birth, m.period_date) - CASE WHEN strftime(m.period_date, '%m%d')"
         " < strftime(m.birth, '%m%d') THEN 1 ELSE 0 END)"
     )
+    # Each check: (reason or NULL, the roster column it is about; None: the row says).
+    checks: tuple[tuple[str, str | None], ...] = (
+        ("m.problems", None),
+        (
+            f"""CASE WHEN m.id_problem IS NOT NULL THEN m.id_problem
+                 WHEN m.id_number IS NULL THEN '身份证号码为空'
+                 WHEN m.person_id IS NULL AND m.hint_id IS NULL THEN '身份证号码不在下发名单'
+                 WHEN m.person_id IS NULL THEN '身份证号码不在下发名单（下发名单中' || m.name
+                      || '的号码为' || {mask_id_sql("m.hint_id")}
+                      || '，花名册中的身份证号码不得修改）' END""",
+            "公民身份号码",
+        ),
+        (
+            """CASE WHEN m.person_id IS NOT NULL AND m.file_township IS NOT NULL
+                      AND m.task_township IS DISTINCT FROM m.file_township
+                 THEN '不属于本乡镇下发名单（下发至' || coalesce(m.task_township, '?') || '）' END""",
+            "公民身份号码",
+        ),
+        (
+            """CASE WHEN m.person_id IS NOT NULL AND m.name IS DISTINCT FROM m.task_name
+                 THEN '姓名与下发名单不一致（下发：' || coalesce(m.task_name, '') || '）' END""",
+            "姓名",
+        ),
+        (
+            f"CASE WHEN o.outcome IS NULL THEN '核实情况不在选项中：' || {_echo_sql('m.outcome')} END",
+            "核实情况",
+        ),
+        (
+            f"""CASE WHEN m.uninsured_reason IS NOT NULL AND rs.reason IS NULL
+                 THEN '未参保原因不在选项中：' || {_echo_sql("m.uninsured_reason")} END""",
+            "未参保原因",
+        ),
+        (
+            f"""CASE WHEN m.village_code IS NULL THEN '村社区代码为空'
+                 WHEN NOT regexp_full_match(m.village_code, '[0-9]{{12}}')
+                      OR left(m.village_code, 9) <> coalesce(m.file_township, m.task_township)
+                 THEN '村社区代码不属于本乡镇：' || {_echo_sql("m.village_code")} END""",
+            "村社区代码",
+        ),
+        (
+            f"""CASE WHEN m.outcome = '在校学生' AND {age} >= ?
+                 THEN '在校学生年龄' || ({age})::VARCHAR || '岁（≥' || ?::VARCHAR || '岁）' END""",
+            "核实情况",
+        ),
+        (
+            f"""CASE WHEN m.collected_bad THEN '采集日期无法识别：' || {_echo_sql("m.collected_raw")}
+                 WHEN m.collected_date > m.period_date THEN '采集日期晚于本期日期' || m.period_date::VARCHAR
+                 WHEN m.collected_date < m.issue_date THEN '采集日期早于下发日期' || m.issue_date::VARCHAR END""",
+            "采集日期",
+        ),
+    )
+    parts = ",\n            ".join(f"{sql} AS _chk{k}" for k, (sql, _) in enumerate(checks))
+    names = ", ".join(f"_chk{k}" for k in range(len(checks)))
+    columns = ", ".join(
+        f"CASE WHEN _chk{k} IS NOT NULL THEN {'problem_columns' if col is None else repr(col)} END"
+        for k, (_, col) in enumerate(checks)
+    )
     return f"""
-    WITH r AS (
-        SELECT * FROM survey_return_input WHERE outcome IS NOT NULL AND file_error IS NULL),
+    WITH r AS (SELECT * FROM survey_return_input i WHERE {_judged_sql("i")}),
     cand AS (
         SELECT r.file_sha256, r.source_row, t.person_id, t.batch AS task_batch,
                t.township_code AS task_township, t.name AS task_name,
@@ -629,38 +959,29 @@ def _checked_sql(outcomes_sql: str, reasons_sql: str) -> str:
                    ORDER BY (t.status IN ('issued', 'rejected')) DESC,
                             (t.township_code = r.file_township) DESC NULLS LAST,
                             (t.batch = r.batch) DESC NULLS LAST, t.batch DESC) AS k
-        FROM r JOIN survey_tasks t ON t.id_number = r.id_number),
+        FROM r JOIN survey_tasks t ON t.id_number = r.id_number AND r.id_problem IS NULL),
     issued AS (SELECT batch, min(period) AS issue_date FROM survey_tasks GROUP BY batch),
+    by_name AS (  -- the one open task of a name in a township: an edited ID's own number
+        SELECT township_code, name, arg_max(id_number, batch) AS hint_id
+        FROM survey_tasks WHERE status IN ('issued', 'rejected')
+        GROUP BY township_code, name HAVING count(DISTINCT person_id) = 1),
     m AS (
         SELECT r.*, c.person_id, c.task_batch, c.task_township, c.task_name, c.birth, c.is_open,
-               c.task_status, i.issue_date, ?::DATE AS period_date
+               c.task_status, i.issue_date, ?::DATE AS period_date, b.hint_id
         FROM r LEFT JOIN cand c
             ON c.file_sha256 = r.file_sha256 AND c.source_row = r.source_row AND c.k = 1
-        LEFT JOIN issued i ON i.batch = c.task_batch)
-    SELECT m.*, o.outcome_code, o.exemption, o.insured_family, o.insured_status, o.reported_deceased,
-        concat_ws('；',
-            CASE WHEN m.id_number IS NULL THEN '身份证号码为空'
-                 WHEN m.person_id IS NULL THEN '身份证号码不在下发名单' END,
-            CASE WHEN m.person_id IS NOT NULL AND m.file_township IS NOT NULL
-                      AND m.task_township IS DISTINCT FROM m.file_township
-                 THEN '不属于本乡镇下发名单（下发至' || coalesce(m.task_township, '?') || '）' END,
-            CASE WHEN m.person_id IS NOT NULL AND m.name IS DISTINCT FROM m.task_name
-                 THEN '姓名与下发名单不一致（下发：' || coalesce(m.task_name, '') || '）' END,
-            CASE WHEN o.outcome IS NULL THEN '核实情况不在选项中：' || m.outcome END,
-            CASE WHEN m.uninsured_reason IS NOT NULL AND rs.reason IS NULL
-                 THEN '未参保原因不在选项中：' || m.uninsured_reason END,
-            CASE WHEN m.village_code IS NULL THEN '村社区代码为空'
-                 WHEN NOT regexp_full_match(m.village_code, '[0-9]{{12}}')
-                      OR left(m.village_code, 9) <> coalesce(m.file_township, m.task_township)
-                 THEN '村社区代码不属于本乡镇：' || m.village_code END,
-            CASE WHEN m.outcome = '在校学生' AND {age} >= ?
-                 THEN '在校学生年龄' || ({age})::VARCHAR || '岁（≥' || ?::VARCHAR || '岁）' END,
-            CASE WHEN m.collected_bad THEN '采集日期无法识别：' || m.collected_raw
-                 WHEN m.collected_date > m.period_date THEN '采集日期晚于本期日期' || m.period_date::VARCHAR
-                 WHEN m.collected_date < m.issue_date THEN '采集日期早于下发日期' || m.issue_date::VARCHAR END
-        ) AS reason
-    FROM m LEFT JOIN {outcomes_sql} o ON o.outcome = m.outcome
-    LEFT JOIN {reasons_sql} rs ON rs.reason = m.uninsured_reason"""
+        LEFT JOIN issued i ON i.batch = c.task_batch
+        LEFT JOIN by_name b ON c.person_id IS NULL AND r.id_problem IS NULL
+            AND b.township_code = r.file_township AND b.name = r.name)
+    SELECT * EXCLUDE ({names}, hint_id),
+        concat_ws('；', {names}) AS reason,
+        concat_ws('、', {columns}) AS "column"
+    FROM (
+        SELECT m.*, o.outcome_code, o.exemption, o.insured_family, o.insured_status,
+            o.reported_deceased,
+            {parts}
+        FROM m LEFT JOIN {outcomes_sql} o ON o.outcome = m.outcome
+        LEFT JOIN {reasons_sql} rs ON rs.reason = m.uninsured_reason)"""
 
 
 def _verdict_sql() -> str:
@@ -691,7 +1012,10 @@ def _verdict_sql() -> str:
                 WHEN v.dup_k = 1 THEN NULL
                 WHEN f.outcome = c.outcome THEN '重复填报（同' || f.file || '第' || f.source_row || '行）'
                 ELSE '同一人员重复填报且结果不同（见' || f.file || '第' || f.source_row || '行）' END
-               AS reason
+               AS reason,
+           CASE WHEN c.reason <> '' THEN c."column"
+                WHEN c.is_open AND v.dup_k = 1 THEN NULL
+                ELSE '核实情况' END AS "column"
     FROM survey_return_checked c
     LEFT JOIN v ON v.file_sha256 = c.file_sha256 AND v.source_row = c.source_row
     LEFT JOIN firsts f ON f.person_id = c.person_id
@@ -703,19 +1027,18 @@ def _verdict_sql() -> str:
 
 
 def import_returns(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
-    """Stage 5: validate and import ``period_dir/survey_returns/*.xlsx``.
+    """Stage 5: validate and import every file under ``period_dir/survey_returns/``.
 
+    Rosters come back as .xlsx (also named .xls or .xlsm, or a real .xls) or CSV,
+    in sub-folders too; any other file is reported as a file that cannot be read.
     Args: the registry engine, params, period. Returns: counts (files, rows,
-    accepted, rejected, not_returned, duplicate, already_imported_files); the
-    invariant rows = accepted + rejected + not_returned + duplicate holds.
+    accepted, rejected, not_returned, duplicate, already_imported_files,
+    same_content_files, file_errors); the invariant rows = accepted + rejected +
+    not_returned + duplicate holds (``rows``: rows holding anything of a return;
+    entirely blank rows are skipped, see :func:`read_return_file`).
     """
     ensure_tables(engine)
-    folder = ctx.period_dir / RETURNS_DIR
-    files = (
-        sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
-        if folder.is_dir()
-        else []
-    )
+    files = return_files(ctx.period_dir / RETURNS_DIR)
     result = _import_files(engine, cfg, ctx, files)
     rej = engine.query_df("SELECT * FROM survey_rejects ORDER BY file, source_row")
     towns, _ = place_names(engine, cfg, ctx.district_code)
@@ -734,15 +1057,15 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
     for path in files:
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        rel = f"{RETURNS_DIR}/{path.name}"
+        rel = path.relative_to(ctx.period_dir).as_posix()
         if any(s == sha for s, _ in run_files):
             same_content += 1  # the same content twice in one folder: judged once
             continue
         run_files.append((sha, rel))
         if sha in known:
             continue
-        raw, err = read_return_file(path)
-        town = file_township(path.name)
+        raw, err = read_return_file(path, data)
+        town = _path_township(rel)
         if err:
             errors.append(
                 {
@@ -757,10 +1080,11 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
                     "outcome": None,
                     "verdict": "rejected",
                     "reason": err,
+                    "column": None,
                 }
             )
             continue
-        frames.append(_normalise_rows(raw, rel, sha, town))
+        frames.append(_normalise_rows(raw, rel, sha, town, ctx.period))
     inp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_INPUT_COLUMNS)
     inp = inp.astype({"batch": "Int64", "source_row": "int64", "collected_bad": "bool"})
     text = [
@@ -790,13 +1114,11 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
         [ctx.period, age, age, *o_params, *r_params],
     )
     verdicts = engine.query_df(_verdict_sql())
-    blanks = inp.loc[
-        inp["outcome"].isna(),
-        ["file_sha256", "file", "source_row", "id_number", "name", "file_township", "village_code"],
-    ]
-    blanks = blanks.rename(columns={"file_township": "township_code"}).assign(
-        person_id=None, outcome=None, verdict="not_returned", reason="核实情况为空（未回收）"
-    )
+    blanks = engine.query_df(
+        "SELECT file_sha256, file, source_row, id_number, name, file_township AS township_code,"
+        f" village_code FROM survey_return_input i WHERE NOT {_judged_sql('i')}"
+        " ORDER BY file, file_sha256, source_row"
+    ).assign(person_id=None, outcome=None, verdict="not_returned", reason="核实情况为空（未回收）")
     log = pd.concat([verdicts, blanks, pd.DataFrame(errors)], ignore_index=True)
     log = log.reindex(
         columns=[
@@ -811,6 +1133,7 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
             "outcome",
             "verdict",
             "reason",
+            "column",
         ]
     )
     log = log.sort_values(["file", "source_row"], kind="stable").reset_index(drop=True)
@@ -855,9 +1178,11 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
 
 
 def _log_insert_sql() -> str:
-    return """INSERT INTO survey_return_rows
-        SELECT file_sha256, file, period, source_row, person_id, id_number, name, township_code,
-               village_code, outcome, verdict, reason FROM survey_return_log_new"""
+    cols = (
+        "file_sha256, file, period, source_row, person_id, id_number, name, township_code,"
+        ' village_code, outcome, verdict, reason, "column"'
+    )
+    return f"INSERT INTO survey_return_rows ({cols}) SELECT {cols} FROM survey_return_log_new"
 
 
 def _results_insert_sql() -> str:
@@ -895,7 +1220,7 @@ def _rejects_sql() -> str:
     """This run's rejected rows (from the log, so a re-import reports the same rows)."""
     return """CREATE OR REPLACE TABLE survey_rejects AS
         SELECT f.file, r.source_row, r.person_id, r.id_number, r.name, r.reason,
-               r.township_code, r.village_code, r.outcome
+               r.township_code, r.village_code, r.outcome, r."column"
         FROM survey_return_rows r JOIN survey_return_files f USING (file_sha256)
         WHERE r.verdict = 'rejected'
         QUALIFY row_number() OVER (PARTITION BY r.file_sha256, r.source_row ORDER BY r.period) = 1
@@ -912,6 +1237,13 @@ REJECTION_COLUMNS: tuple[Column, ...] = (
     Column("核实情况", "outcome", 14),
     Column("退回原因", "reason", 48),
 )
+
+
+def _clip(v: Any, limit: int = 200) -> Any:
+    """A cell of the 退回清单: a 10,000-character value cut, so the list stays a list."""
+    if isinstance(v, str) and len(v) > limit:
+        return v[:limit] + f"…（共{len(v)}字）"
+    return v
 
 
 def write_rejections(
@@ -969,7 +1301,7 @@ def write_rejections(
             rec["seq"] = i - 3
             fast.row(
                 i,
-                [rec.get(c.field) for c in REJECTION_COLUMNS],
+                [_clip(rec.get(c.field)) for c in REJECTION_COLUMNS],
                 looks,
                 row_height([(rec.get("reason"), width)]),
             )
