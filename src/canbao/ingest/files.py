@@ -7,12 +7,15 @@ that are read in natural order and concatenated, each row keeping its own file n
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from canbao.errors import InputError
 from canbao.schema import Extract
 
 READABLE_SUFFIXES = (".xlsx", ".csv", ".xls", ".xlsm")
+# Where a sender's other exports may hide: a stem with these suffixes is refused, not skipped.
+DATA_SUFFIXES = (*READABLE_SUFFIXES, ".txt", ".tsv", ".et", ".ods", ".dbf", ".zip", ".rar", ".7z")
 
 
 def _natural_key(name: str) -> list[object]:
@@ -25,14 +28,12 @@ def find_extract_files(period_dir: Path, extract: Extract) -> list[Path]:
     parts: list[Path] = []
     stem = extract.name.lower()
     for p in sorted(Path(period_dir).iterdir()):
-        if not p.is_file() or p.name.startswith((".", "~$")):
-            continue
-        if p.suffix.lower() not in READABLE_SUFFIXES:
+        if _skipped(p) or p.suffix.lower() not in READABLE_SUFFIXES:
             continue
         s = p.stem.lower()
         if s == stem:
             whole.append(p)
-        elif s.startswith(stem + "_"):
+        elif _belongs(s, extract):
             parts.append(p)
     if len(whole) > 1 or (whole and parts):
         names = ", ".join(p.name for p in sorted(whole + parts, key=lambda p: _natural_key(p.name)))
@@ -42,3 +43,48 @@ def find_extract_files(period_dir: Path, extract: Extract) -> list[Path]:
             f"{extract.name}_1, {extract.name}_2, …",
         )
     return whole or sorted(parts, key=lambda p: _natural_key(p.name))
+
+
+def _skipped(p: Path) -> bool:
+    return not p.is_file() or p.name.startswith((".", "~$"))
+
+
+def _belongs(stem: str, extract: Extract) -> bool:
+    name = extract.name.lower()
+    return stem == name or stem.startswith(name + "_")
+
+
+def unexpected_files(period_dir: Path, extracts: Sequence[Extract]) -> list[tuple[str, str]]:
+    """(file, why) for each file in ``period_dir`` whose rows ingest would never read.
+
+    A spreadsheet or CSV whose name is no extract (``户籍人口.xlsx``, ``hukou (1).csv``,
+    a survey return outside ``survey_returns/``), or an extract in a format that is not
+    read (``hukou.txt``, ``students.zip``). Other files (notes, Word documents, PDFs)
+    hold no rows and are left alone.
+    """
+    out: list[tuple[str, str]] = []
+    names = ", ".join(e.name for e in extracts)
+    for p in sorted(Path(period_dir).iterdir(), key=lambda p: _natural_key(p.name)):
+        suffix = p.suffix.lower()
+        if _skipped(p) or suffix not in DATA_SUFFIXES:
+            continue
+        stem = p.stem.lower()
+        known = next((e for e in extracts if _belongs(stem, e)), None)
+        if known is None and suffix in READABLE_SUFFIXES:
+            out.append(
+                (
+                    p.name,
+                    f"not an extract this period reads (file names: {names}, or parts such as "
+                    "hukou_1.csv; survey returns go in survey_returns/): rename it to the "
+                    "extract it holds, or move it out of the period folder",
+                )
+            )
+        elif known is not None and suffix not in READABLE_SUFFIXES:
+            out.append(
+                (
+                    p.name,
+                    f"extract {known.name} in a format that is not read ({suffix}); save it as "
+                    f"{known.name}.xlsx or {known.name}.csv, or move it out of the period folder",
+                )
+            )
+    return out

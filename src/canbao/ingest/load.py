@@ -7,7 +7,9 @@ Every data row is either loaded or rejected (``rows_read = rows_loaded + rows_re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +20,9 @@ import pyarrow.compute as pc
 from canbao.config import Config
 from canbao.engine import Engine
 from canbao.errors import InputError
-from canbao.ingest.files import find_extract_files
+from canbao.ingest.files import find_extract_files, unexpected_files
 from canbao.ingest.headers import HeaderMap, map_headers
-from canbao.ingest.readers import RawFile, read_file
+from canbao.ingest.readers import RawFile, read_file, unclosed_quote
 from canbao.pipeline import PeriodContext
 from canbao.schema import EXTRACTS, Extract
 
@@ -130,8 +132,100 @@ def locate_header(raw: RawFile, extract: Extract, cfg: Config) -> tuple[HeaderMa
             except InputError:
                 continue
             body = t.slice(k + 1)
-            return hmap, RawFile(raw.file, cells, body, raw.encoding, raw.zero_width)
+            uncomputed = tuple((r - k - 1, c, ref) for r, c, ref in raw.uncomputed if r > k)
+            return hmap, dataclasses.replace(raw, header=cells, table=body, uncomputed=uncomputed)
         raise first
+
+
+def _header_label(raw: RawFile, index: int) -> str:
+    cell = raw.header[index].strip() if index < len(raw.header) and raw.header[index] else ""
+    return cell or f"(column {index + 1})"
+
+
+def check_structure(raw: RawFile, hmap: HeaderMap) -> None:
+    """InputError for damage that moves or hides cells, so no row can be trusted as read.
+
+    A quote that is never closed pulls the following lines into one cell (rows vanish
+    into it); a formula saved without its result reads as an empty cell in a column the
+    contract uses.
+    """
+    if raw.odd_quotes:
+        where = unclosed_quote(raw.table, raw.delimiter)
+        if where is not None:
+            row, col = where
+            raise InputError(
+                raw.file,
+                'a quote (") opened in this cell is never closed, so the lines after it were '
+                "read into the cell and their rows would be lost; close or remove the quote "
+                "and send the file again",
+                row=row + 1,
+                column=_header_label(raw, col),
+            )
+    used = set(hmap.columns.values())
+    for row, col, ref in raw.uncomputed:
+        if col in used or col < 0:
+            raise InputError(
+                raw.file,
+                (f"cell {ref}: " if ref else "")
+                + "a formula saved without its result (the file was written by a program, "
+                "not saved by Excel), so the cell would read as empty; open the file in "
+                "Excel and save it, or export values instead of formulas",
+                row=row + 1 if col >= 0 else None,
+                column=_header_label(raw, col) if col >= 0 else None,
+            )
+
+
+def _damaged_rows(raw: RawFile) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array] | None:
+    """Rows with a damage marker in any cell: (mask, reason, column, value) per row.
+
+    The column is the first (leftmost) damaged cell's header; the value is that cell,
+    a NUL shown as ␀ so the reject can be printed.
+    """
+    if not raw.damage:
+        return None
+    t = raw.table
+    n = t.num_rows
+    mask = pa.array(np.zeros(n, dtype=bool))
+    reason = pa.nulls(n, pa.string())
+    column = pa.nulls(n, pa.string())
+    value = pa.nulls(n, pa.string())
+    for j in reversed(range(t.num_columns)):
+        col = t.column(j).combine_chunks()
+        for marker, why in reversed(raw.damage):
+            hit = pc.fill_null(pc.match_substring(col, marker), False)
+            if not pc.any(hit).as_py():
+                continue
+            mask = pc.or_(mask, hit)
+            reason = pc.if_else(hit, pa.scalar(why), reason)
+            column = pc.if_else(hit, pa.scalar(_header_label(raw, j)), column)
+            value = pc.if_else(hit, pc.replace_substring(col, "\x00", "␀"), value)
+    if not pc.any(mask).as_py():
+        return None
+    return mask, reason, column, value
+
+
+def _repeated_header(raw: RawFile, hmap: HeaderMap, key_index: int) -> pa.Array | None:
+    """Rows that repeat the header (two exports pasted into one file): layout, not people.
+
+    The identity column and at least one other contract column hold their header text.
+    """
+    t = raw.table
+    key_text = raw.header[key_index] if key_index < len(raw.header) else ""
+    if not key_text:
+        return None
+    mask = pc.fill_null(pc.equal(t.column(key_index), key_text), False)
+    if not pc.any(mask).as_py():
+        return None
+    others = None
+    for i in hmap.columns.values():
+        if i == key_index or i >= len(raw.header) or not raw.header[i]:
+            continue
+        eq = pc.fill_null(pc.equal(t.column(i), raw.header[i]), False)
+        others = eq if others is None else pc.or_(others, eq)
+    if others is None:
+        return None
+    mask = pc.and_(mask, others)
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
 def split_rows(
@@ -139,6 +233,7 @@ def split_rows(
 ) -> tuple[pa.Table, pa.Table, list[str], int]:
     """(loaded rows: canonical columns + source_row; rejects; extra header names; rows read)."""
     hmap, raw = locate_header(raw, extract, cfg)
+    check_structure(raw, hmap)
     t = raw.table
     n = t.num_rows
     data = {
@@ -159,6 +254,14 @@ def split_rows(
     if isinstance(summary, pa.ChunkedArray):
         summary = summary.combine_chunks()
     rejected = pc.or_(pc.or_(blank, anonymous), summary)
+    repeated = (
+        _repeated_header(raw, hmap, hmap.columns[ident[0]]) if ident[0] in hmap.columns else None
+    )
+    if repeated is not None:
+        rejected = pc.or_(rejected, repeated)
+    damaged = _damaged_rows(raw)
+    if damaged is not None:
+        rejected = pc.or_(rejected, damaged[0])
 
     loaded = pa.table({**data, "source_row": source_row})
     rej_rows = pc.indices_nonzero(rejected)
@@ -174,17 +277,70 @@ def split_rows(
         pa.scalar("blank_row"),
         pc.if_else(is_summary, pa.scalar("summary_row"), pa.scalar(REJECT_REASONS[ident])),
     )
+    column = pc.if_else(is_blank, pa.scalar(None, pa.string()), pa.scalar(ident_header))
+    value = pc.if_else(is_summary, pc.take(key, rej_rows), pa.scalar(None, pa.string()))
+    if repeated is not None:
+        is_repeated = pc.take(repeated, rej_rows)
+        reason = pc.if_else(is_repeated, pa.scalar("repeated_header"), reason)
+        value = pc.if_else(is_repeated, pc.take(key, rej_rows), value)
+    if damaged is not None:
+        is_damaged = pc.take(damaged[0], rej_rows)
+        reason = pc.if_else(is_damaged, pc.take(damaged[1], rej_rows), reason)
+        column = pc.if_else(is_damaged, pc.take(damaged[2], rej_rows), column)
+        value = pc.if_else(is_damaged, pc.take(damaged[3], rej_rows), value)
     rejects = pa.table(
         {
             "file": pa.repeat(pa.scalar(raw.file, pa.string()), len(rej_rows)),
             "source_row": pc.take(source_row, rej_rows),
-            "column": pc.if_else(is_blank, pa.scalar(None, pa.string()), pa.scalar(ident_header)),
+            "column": column,
             "reason": reason,
-            "value": pc.if_else(is_summary, pc.take(key, rej_rows), pa.scalar(None, pa.string())),
+            "value": value,
         },
         schema=REJECT_SCHEMA,
     )
     return loaded, rejects, extras, n
+
+
+def _maps(raw: RawFile, extract: Extract, cfg: Config) -> bool:
+    try:
+        locate_header(raw, extract, cfg)
+    except InputError:
+        return False
+    return True
+
+
+def pick_sheet(path: Path, raw: RawFile, extract: Extract, cfg: Config) -> RawFile:
+    """The sheet of a workbook that holds the extract.
+
+    A workbook whose first sheet is a 说明 page and whose data sit on another sheet is
+    read from that sheet; rows of the extract on several sheets (Excel's 1,048,576-row
+    limit splits big exports) are refused, because ``source_row`` must name one row.
+    """
+    if len(raw.sheets) < 2:
+        return raw
+    others: list[RawFile] = []
+    for i in range(len(raw.sheets)):
+        if i == raw.sheet_index:
+            continue
+        try:
+            other = read_file(path, raw.file, sheet=i)
+        except InputError:
+            continue  # an empty or unreadable sheet holds no rows
+        if _maps(other, extract, cfg):
+            others.append(other)
+    first = _maps(raw, extract, cfg)
+    if len(others) + first > 1:
+        names = ", ".join(
+            x.sheet or ""
+            for x in sorted([*([raw] if first else []), *others], key=lambda x: x.sheet_index)
+        )
+        raise InputError(
+            raw.file,
+            f"rows of {extract.name} on several sheets ({names}); save each sheet as its own "
+            f"file ({extract.name}_1.xlsx, {extract.name}_2.xlsx, …) so every row keeps its "
+            "row number, or delete the sheets that are not data",
+        )
+    return others[0] if others and not first else raw
 
 
 def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Loaded]:
@@ -198,7 +354,7 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
     out = []
     for path in paths:
         file = path.relative_to(ctx.period_dir).as_posix()
-        raw = read_file(path, file)
+        raw = pick_sheet(path, read_file(path, file), extract, cfg)
         loaded, rejects, extras, rows_read = split_rows(raw, extract, cfg)
         if extract.required and rows_read == 0:
             raise InputError(file, f"no data rows (header only) in required extract {extract.name}")
@@ -206,6 +362,8 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
             raise InputError(file, f"no usable rows: all {rows_read} rows are blank or name nobody")
         assert rows_read == loaded.num_rows + rejects.num_rows, file
         fmt = f"csv {raw.encoding}" if raw.encoding else "xlsx"
+        if raw.sheet_index:
+            fmt += f" sheet {raw.sheet}"
         out.append(
             _Loaded(extract.name, file, fmt, rows_read, loaded.num_rows, rejects, extras, loaded)
         )
@@ -279,8 +437,12 @@ def load_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> pd.DataFrame
     """Read every extract of the period; replace raw_*, rejects, reconciliation; return the latter.
 
     Nothing is written until every file has been read and checked; the tables are then
-    replaced in one transaction.
+    replaced in one transaction. A spreadsheet in the period folder that is no extract is
+    refused by name: its rows would otherwise be lost without a word.
     """
+    stray = unexpected_files(ctx.period_dir, EXTRACTS)
+    if stray:
+        raise InputError(stray[0][0], stray[0][1])
     loaded = {extract.name: _read_extract(cfg, ctx, extract) for extract in EXTRACTS}
     parts = [x for xs in loaded.values() for x in xs]
     recon = _reconciliation(parts)

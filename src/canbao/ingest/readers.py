@@ -5,15 +5,25 @@ because IDs, codes and dates must reach the standardise step exactly as sent.
 Excel's numeric accidents are turned into the text Excel itself would show
 (an 18-digit ID stored as a number becomes ``4.30302199001011E+17``) so the ID
 check can report ID_PRECISION_LOST instead of guessing the lost digits.
+
+Damage is kept visible, never repaired by guessing: a row holding a NUL byte or bytes
+that decode in no encoding is marked (``RawFile.damage``) so ingest rejects it by name;
+an Excel error cell reads as the text Excel shows (``#N/A``); a formula saved without
+its result is listed (``RawFile.uncomputed``) instead of reading as an empty cell.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
+import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +41,25 @@ _CHUNK = 8 << 20
 _OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 _ZIP_SIGNATURE = b"PK\x03\x04"
 _ROWS_PER_BATCH = 200_000
+_XLSX_SUFFIXES = (".xlsx", ".xls", ".xlsm")
+# What a file is when its first bytes say so; named in the message instead of "cannot decode".
+_BINARY_SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"\x1f\x8b": "a gzip archive",
+}
+# C0 control characters other than tab, LF and CR (and DEL): never data, e.g. the DOS end-of-file
+# mark \x1a or a vertical tab from an old system. NUL is not among them: it marks damage.
+CONTROL_RE = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_NOT_CONTROL = bytes(b for b in range(256) if not re.fullmatch(CONTROL_RE.encode(), bytes([b])))
+_NUL_SHARE_MAX = 0.05  # more NUL bytes than this in the first 64 KiB: UTF-16 or binary
+_DAMAGED_LINES_MAX = 0.01  # at most this share of lines may hold undecodable bytes
+NUL_BYTE = "nul_byte"
+UNDECODABLE = "undecodable"
 
 
 @dataclass
@@ -46,28 +75,47 @@ class RawFile:
     table: pa.Table  # columns c0..c{n-1}, all pa.string(), NULL for blank cells
     encoding: str | None = None  # CSV only
     zero_width: bool = True  # may hold zero-width characters (CSV: known from decoding)
+    # (marker character, reject reason): a row with a cell holding the marker is damaged
+    damage: tuple[tuple[str, str], ...] = ()
+    delimiter: str = ","
+    odd_quotes: bool = False  # CSV: an odd number of quote characters (one may be unclosed)
+    sheet: str | None = None  # xlsx: the sheet read
+    sheet_index: int = 0
+    sheets: tuple[str, ...] = ()  # xlsx: every sheet of the workbook
+    # xlsx: (table row, column index, cell reference) of formulas saved without their result
+    uncomputed: tuple[tuple[int, int, str], ...] = ()
+    cleaning: tuple[str, ...] = ()  # extra cell cleaning asked for by the reader (read_file)
 
 
-def read_file(path: Path, file: str) -> RawFile:
-    """Read ``path`` by its content (a renamed xlsx is still an xlsx), naming it ``file``."""
-    with open(path, "rb") as fh:
-        head = fh.read(512)
+def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
+    """Read ``path`` by its content (a renamed xlsx is still an xlsx, a renamed CSV a CSV),
+    naming it ``file``; ``sheet`` picks an xlsx sheet (default: the first with any cell)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise InputError(file, f"cannot read the file: {exc.strerror or exc}") from exc
     if not head:
         raise InputError(file, "empty file (0 bytes, no header row)")
     if head.startswith(_ZIP_SIGNATURE) or head.startswith(_OLE_SIGNATURE):
-        raw = read_xlsx(path, file)
+        raw = read_xlsx(path, file, sheet)
     elif _looks_like_html(head):
         raise InputError(
             file,
             "cannot open: this is a web page (HTML or XML table) saved under a spreadsheet name, "
             "not an xlsx or CSV; open it in Excel and save it as .xlsx or CSV",
         )
-    elif path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-        raise InputError(file, "cannot open: password-protected or not an xlsx")
+    elif what := next((w for sig, w in _BINARY_SIGNATURES.items() if head.startswith(sig)), None):
+        raise InputError(file, f"cannot open: this is {what}, not an xlsx or CSV extract")
     else:
-        raw = read_csv(path, file)
-    table = _drop_trailing_blank(_clean_cells(raw.table, raw.zero_width))
-    return RawFile(raw.file, raw.header, table, raw.encoding, raw.zero_width)
+        try:
+            raw = read_csv(path, file)
+        except InputError:
+            if path.suffix.lower() in _XLSX_SUFFIXES:
+                raise InputError(file, "cannot open: password-protected or not an xlsx") from None
+            raise
+    table = _drop_trailing_blank(_clean_cells(raw.table, raw.zero_width, raw.cleaning))
+    return dataclasses.replace(raw, table=table, cleaning=())
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -79,50 +127,151 @@ def _looks_like_html(head: bytes) -> bool:
 # --------------------------------------------------------------------------- CSV
 
 
-def detect_encoding(path: Path, file: str) -> tuple[str, bool]:
-    """The first of :data:`ENCODINGS` that decodes the whole file, and whether the text
-    holds zero-width characters. NUL bytes mean UTF-16 or binary: not accepted."""
+@dataclass(frozen=True)
+class TextScan:
+    """How a CSV's bytes decode, and what one pass over them saw."""
+
+    encoding: str
+    skip: int = 0  # bytes before the text: a UTF-8 BOM in front of GBK text
+    errors: str = "strict"  # "replace" when a few lines decode in no encoding
+    zero_width: bool = False
+    nul: bool = False
+    controls: bool = False  # C0 control characters (CONTROL_RE)
+    quotes: int = 0  # number of '"' characters
+    eq_quote: bool = False  # ="…" cells, Excel's keep-as-text trick
+    replaced: int = 0  # undecodable sequences (errors="replace")
+    damaged_lines: int = 0  # lines holding one (errors="replace")
+    lines: int = 0
+    multibyte: int = 0  # bytes that start a UTF-8 multi-byte character
+
+    def few_damaged(self) -> bool:
+        """Damage confined to a few lines: the rest of the file is this encoding."""
+        return self.damaged_lines <= max(10, _DAMAGED_LINES_MAX * self.lines)
+
+    def mostly_utf8(self) -> bool:
+        """Valid UTF-8 characters outnumber the damage twofold. GBK text read as UTF-8 is
+        nearly all damage: about one bad sequence per byte that could start a character."""
+        return self.few_damaged() and self.multibyte - self.replaced >= 2 * self.replaced
+
+
+_DECODE_FAILED = (
+    "cannot decode the file as text (tried " + ", ".join(ENCODINGS) + "); it may be "
+    "UTF-16 or not a CSV at all. Save it as CSV UTF-8 (or GBK) from Excel"
+)
+_NOT_UTF8_LEAD = bytes(b for b in range(256) if not 0xC2 <= b <= 0xF4)
+
+
+def scan_text(path: Path, file: str) -> TextScan:
+    """The first of :data:`ENCODINGS` that decodes the whole file, with what the pass saw.
+
+    Many NUL bytes mean UTF-16 or binary: refused. A few NUL bytes, or a few lines in
+    another encoding (a row typed in another editor), leave the rest of the file
+    readable: those rows are rejected by name (``RawFile.damage``), never guessed.
+    """
     with open(path, "rb") as fh:
-        has_bom = fh.read(3) == codecs.BOM_UTF8
-    candidates = ENCODINGS if has_bom else ENCODINGS[1:]
-    for enc in candidates:
-        zero_width = _decodes(path, enc)
-        if zero_width is not None:
-            return enc, zero_width
-    raise InputError(
-        file,
-        "cannot decode the file as text (tried " + ", ".join(ENCODINGS) + "); it may be "
-        "UTF-16 or not a CSV at all. Save it as CSV UTF-8 (or GBK) from Excel",
-    )
+        head = fh.read(1 << 16)
+    if head.count(b"\x00") > _NUL_SHARE_MAX * len(head):
+        raise InputError(file, _DECODE_FAILED)
+    has_bom = head.startswith(codecs.BOM_UTF8)
+    utf8 = "utf-8-sig" if has_bom else "utf-8"
+    found = _scan(path, utf8, 0, "strict")
+    if found is not None:
+        return found
+    # Not clean UTF-8: a few damaged lines in a UTF-8 file, or another encoding.
+    damaged = _scan(path, utf8, 0, "replace")
+    if damaged is not None and damaged.mostly_utf8():
+        return damaged
+    skip = 3 if has_bom else 0
+    for enc in ("gbk", "gb18030"):
+        found = _scan(path, enc, skip, "strict")
+        if found is not None:
+            return found
+    damaged = _scan(path, "gb18030", skip, "replace")
+    if (
+        damaged is not None
+        and damaged.few_damaged()
+        and 10 * damaged.damaged_lines <= damaged.lines
+    ):
+        return damaged
+    raise InputError(file, _DECODE_FAILED)
 
 
-def _decodes(path: Path, enc: str) -> bool | None:
-    """None if ``path`` is not ``enc`` text; else whether zero-width characters occur."""
-    decoder = codecs.getincrementaldecoder(enc)(errors="strict")
-    zero_width = False
+def detect_encoding(path: Path, file: str) -> tuple[str, bool]:
+    """The encoding :func:`scan_text` settles on, and whether zero-width characters occur."""
+    found = scan_text(path, file)
+    return found.encoding, found.zero_width
+
+
+def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
+    """One pass over ``path`` as ``enc`` text from byte ``skip``, or None when it is not:
+    strict, at the first bad byte; "replace", as soon as damage is more than a few lines."""
+    decoder = codecs.getincrementaldecoder(enc)(errors=errors)
+    zero_width = nul = controls = eq_quote = False
+    quotes = replaced = damaged = lines = multibyte = 0
+    last = b""
+    size = 1 << 16  # a small first chunk: a file in another encoding fails fast
     try:
         with open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                if b"\x00" in chunk:
-                    return None
+            fh.seek(skip)
+            while chunk := fh.read(size):
+                size = _CHUNK
                 text = decoder.decode(chunk)
+                nul = nul or b"\x00" in chunk
+                controls = controls or bool(chunk.translate(None, _NOT_CONTROL))
+                if b'"' in chunk:
+                    quotes += chunk.count(b'"')
+                if not eq_quote and (b"=" in chunk or last == b"="):
+                    eq_quote = b'="' in chunk or (last == b"=" and chunk[:1] == b'"')
+                last = chunk[-1:]
                 zero_width = zero_width or any(ch in text for ch in _ZERO_WIDTH)
+                if errors == "strict":
+                    continue
+                lines += chunk.count(b"\n") or chunk.count(b"\r")
+                bad = text.count("\ufffd")
+                if bad or not multibyte:  # estimated from the first chunk and damaged ones
+                    multibyte += len(chunk.translate(None, _NOT_UTF8_LEAD))
+                if bad:
+                    replaced += bad
+                    damaged += sum(1 for ln in text.splitlines() if "\ufffd" in ln)
+                    if damaged > max(10, _DAMAGED_LINES_MAX * lines) and 10 * damaged > lines:
+                        return None
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return None
-    return zero_width
+    return TextScan(
+        enc,
+        skip,
+        errors,
+        zero_width,
+        nul,
+        controls,
+        quotes,
+        eq_quote,
+        replaced,
+        damaged,
+        max(lines, 1),
+        multibyte,
+    )
 
 
-def _sniff_header(path: Path, enc: str) -> tuple[list[str], int, str]:
+def _text_stream(path: Path, scan: TextScan) -> io.TextIOWrapper:
+    fh = open(path, "rb")  # noqa: SIM115 (closed with the wrapper)
+    fh.seek(scan.skip)
+    return io.TextIOWrapper(fh, encoding=scan.encoding, errors=scan.errors, newline="")
+
+
+def _sniff_header(path: Path, scan: TextScan) -> tuple[list[str], int, str]:
     """Header cells, records before the data (blank lines + header), and the delimiter."""
-    with open(path, encoding=enc, newline="") as fh:
+    with _text_stream(path, scan) as fh:
         sample = fh.read(1 << 16)
     first_line = next((ln for ln in sample.splitlines() if ln.strip(" \t\u3000\ufeff,")), "")
     counts = {d: first_line.count(d) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
     if counts[delimiter] == 0:
         delimiter = ","
-    for skipped, rec in enumerate(csv.reader(io.StringIO(sample), delimiter=delimiter)):
+    # newline="": a file with CR-only line ends (old Mac exports) splits into lines too
+    records = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    for skipped, rec in enumerate(records):
         if any(c.strip(" \t\u3000\ufeff\u200b") for c in rec):
             return [c.lstrip("\ufeff") for c in rec], skipped + 1, delimiter
     return [], 0, delimiter
@@ -130,27 +279,49 @@ def _sniff_header(path: Path, enc: str) -> tuple[list[str], int, str]:
 
 def read_csv(path: Path, file: str) -> RawFile:
     """CSV in UTF-8 (BOM or not), GBK or GB18030; every cell as text, blank lines kept as rows."""
-    enc, zero_width = detect_encoding(path, file)
-    header, skip, delimiter = _sniff_header(path, enc)
+    scan = scan_text(path, file)
+    header, skip, delimiter = _sniff_header(path, scan)
     if not header:
         raise InputError(file, "empty file (no header row)")
-    try:
-        table = _read_csv_arrow(path, enc, len(header), skip, delimiter)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        # Ragged rows (a short or long line): the slower reader pads them instead of failing.
-        table = _read_csv_python(path, enc, len(header), skip, delimiter)
-    return RawFile(file, header, table, enc, zero_width)
+    table = None
+    if scan.errors == "strict":
+        # Ragged rows (a short or long line) fail here: the slower reader pads them.
+        with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
+            table = _read_csv_arrow(path, scan, len(header), skip, delimiter)
+    if table is None:
+        table = _read_csv_python(path, file, scan, len(header), skip, delimiter)
+    damage = []
+    if scan.nul:
+        damage.append(("\x00", NUL_BYTE))
+    if scan.errors != "strict":
+        damage.append(("\ufffd", UNDECODABLE))
+    cleaning = (("controls",) if scan.controls else ()) + (("eq_quote",) if scan.eq_quote else ())
+    return RawFile(
+        file,
+        header,
+        table,
+        scan.encoding,
+        scan.zero_width,
+        damage=tuple(damage),
+        delimiter=delimiter,
+        odd_quotes=scan.quotes % 2 == 1,
+        cleaning=cleaning,
+    )
 
 
 def _names(n: int) -> list[str]:
     return [f"c{i}" for i in range(n)]
 
 
-def _read_csv_arrow(path: Path, enc: str, width: int, skip: int, delimiter: str) -> pa.Table:
+def _read_csv_arrow(path: Path, scan: TextScan, width: int, skip: int, delimiter: str) -> pa.Table:
     names = _names(width)
-    arrow_enc = "utf8" if enc.startswith("utf-8") else enc
+    arrow_enc = "utf8" if scan.encoding.startswith("utf-8") else scan.encoding
+    source: str | Path | pa.NativeFile = path
+    if scan.skip:
+        source = pa.input_stream(str(path))
+        source.read(scan.skip)
     return pacsv.read_csv(
-        path,
+        source,
         read_options=pacsv.ReadOptions(
             column_names=names, skip_rows=skip, encoding=arrow_enc, block_size=16 << 20
         ),
@@ -166,25 +337,36 @@ def _read_csv_arrow(path: Path, enc: str, width: int, skip: int, delimiter: str)
     )
 
 
-def _read_csv_python(path: Path, enc: str, width: int, skip: int, delimiter: str) -> pa.Table:
+def _read_csv_python(
+    path: Path, file: str, scan: TextScan, width: int, skip: int, delimiter: str
+) -> pa.Table:
     """Row-by-row fallback: pads short rows, widens for long ones (surplus = unnamed columns)."""
     batches: list[list[list[str | None]]] = []
     cols: list[list[str | None]] = [[] for _ in range(width)]
     n = 0
-    with open(path, encoding=enc, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        for i, rec in enumerate(reader):
-            if i < skip:
-                continue
-            if len(rec) > len(cols):
-                cols.extend([None] * n for _ in range(len(rec) - len(cols)))
-            for j, col in enumerate(cols):
-                col.append(rec[j] or None if j < len(rec) else None)
-            n += 1
-            if n >= _ROWS_PER_BATCH:
-                batches.append(cols)
-                cols = [[] for _ in range(len(cols))]
-                n = 0
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, path.stat().st_size + 1))  # a 1 MB cell is still a cell
+    i = -1
+    try:
+        with _text_stream(path, scan) as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            for i, rec in enumerate(reader):
+                if i < skip:
+                    continue
+                if len(rec) > len(cols):
+                    cols.extend([None] * n for _ in range(len(rec) - len(cols)))
+                for j, col in enumerate(cols):
+                    col.append(rec[j] or None if j < len(rec) else None)
+                n += 1
+                if n >= _ROWS_PER_BATCH:
+                    batches.append(cols)
+                    cols = [[] for _ in range(len(cols))]
+                    n = 0
+    except csv.Error as exc:  # the record after the last one read
+        row = i - skip + 2 if i + 1 >= skip else None
+        raise InputError(file, f"cannot read as CSV: {exc}", row=row) from exc
+    finally:
+        csv.field_size_limit(limit)
     batches.append(cols)
     return _batches_to_table(batches)
 
@@ -202,8 +384,13 @@ def _batches_to_table(batches: list[list[list[str | None]]]) -> pa.Table:
 # --------------------------------------------------------------------------- XLSX
 
 
-def read_xlsx(path: Path, file: str) -> RawFile:
-    """First sheet of an xlsx (or a legacy xls) via calamine; cells rendered as Excel shows them."""
+def read_xlsx(path: Path, file: str, sheet: int | None = None) -> RawFile:
+    """One sheet of an xlsx (or a legacy xls) via calamine; cells rendered as Excel shows them.
+
+    ``sheet`` is a sheet index; by default the first sheet holding any cell (an empty
+    first sheet in front of the data is layout). Which sheet holds the extract when
+    several hold rows is decided by ingest, which knows the headers.
+    """
     import python_calamine
 
     with open(path, "rb") as fh:
@@ -215,27 +402,146 @@ def read_xlsx(path: Path, file: str) -> RawFile:
     try:
         with open(path, "rb") as fh:
             wb = python_calamine.CalamineWorkbook.from_filelike(fh)
-        sheet = wb.get_sheet_by_index(0)
-        rows_iter = sheet.iter_rows()
+        names = tuple(wb.sheet_names)
+        order = [sheet] if sheet is not None else list(range(len(names)))
+        for index in order:
+            try:
+                ws = wb.get_sheet_by_index(index)
+            except Exception:  # a chart sheet has no cells
+                if sheet is not None:
+                    raise
+                continue
+            if ws.start is not None or sheet is not None:
+                break
+        else:
+            raise InputError(file, "empty file (no header row on any sheet)")
+        rows_iter = ws.iter_rows()
+    except InputError:
+        raise
     except Exception as exc:  # calamine raises several types for broken containers
         raise InputError(file, "cannot open: password-protected or not an xlsx") from exc
 
+    first_col = ws.start[1] if ws.start is not None else 0
+    errors, uncomputed = ({}, []) if ole else _xlsx_cell_notes(path, index, first_col)
     header: list[str] = []
+    header_row = -1
     batches: list[list[list[str | None]]] = []
     rows: list[list[object]] = []
-    for row in rows_iter:
+    for r, row in enumerate(rows_iter):
+        if errors and r in errors:
+            row = _patched(row, errors[r])
         if not header:
             if any(_cell_text(c) for c in row):
                 header = [_cell_text(c) or "" for c in row]
+                header_row = r
             continue
         rows.append(row)
         if len(rows) >= _ROWS_PER_BATCH:
             batches.append(_columns_from_rows(rows, len(header)))
             rows = []
     if not header:
-        raise InputError(file, "empty file (no header row in the first sheet)")
+        raise InputError(file, f"empty file (no header row on sheet {names[index]})")
     batches.append(_columns_from_rows(rows, len(header)))
-    return RawFile(file, header, _batches_to_table(batches))
+    return RawFile(
+        file,
+        header,
+        _batches_to_table(batches),
+        sheet=names[index],
+        sheet_index=index,
+        sheets=names,
+        uncomputed=tuple(
+            (r - header_row - 1, c, ref) for r, c, ref in uncomputed if r > header_row
+        ),
+    )
+
+
+def _patched(row: list[object], cells: list[tuple[int, str]]) -> list[object]:
+    row = list(row)
+    for c, text in cells:
+        row.extend([""] * (c + 1 - len(row)))
+        row[c] = text
+    return row
+
+
+_XML_WINDOW = 4 << 20  # decompressed sheet XML looked at for formulas and error cells
+_SHEET_RE = re.compile(rb'<sheet\b[^>]*?\s\w+:id="([^"]+)"')
+_REL_RE = re.compile(rb"<Relationship\b[^>]*>")
+_CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_REF_RE = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_TYPE_RE = re.compile(rb'\bt="([a-zA-Z]+)"')
+_VALUE_RE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _xlsx_cell_notes(
+    path: Path, index: int, first_col: int
+) -> tuple[dict[int, list[tuple[int, str]]], list[tuple[int, int, str]]]:
+    """Cells calamine reads as empty although Excel shows something, from the sheet's XML.
+
+    Error cells (``#N/A`` from a VLOOKUP) come back as their text, by sheet row; formulas
+    saved without a result (written by a program, never opened in Excel) are listed as
+    (sheet row, column index, cell reference). Only the first few MB of the sheet are
+    looked at: a program that writes formulas writes them from the first data row on.
+    """
+    errors: dict[int, list[tuple[int, str]]] = {}
+    uncomputed: list[tuple[int, int, str]] = []
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = _sheet_part(zf, index)
+            if part is None:
+                return errors, uncomputed
+            with zf.open(part) as fh:
+                xml = fh.read(_XML_WINDOW)
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, zlib.error):
+        return errors, uncomputed  # best effort: calamine has read the cells already
+    if not any(m in xml for m in (b"<f>", b"<f ", b'"e"')):
+        return errors, uncomputed
+    if len(xml) == _XML_WINDOW:
+        xml = xml[: xml.rfind(b"</row>") + 6]
+    for m in _CELL_RE.finditer(xml):
+        attrs, inner = m.group(1), m.group(2) or b""
+        t = _TYPE_RE.search(attrs)
+        kind = t.group(1) if t else b"n"
+        value = _VALUE_RE.search(inner)
+        is_error = kind == b"e" and value is not None
+        is_uncomputed = (
+            b"<f" in inner and not (value and value.group(1)) and kind not in (b"str", b"inlineStr")
+        )
+        if not (is_error or is_uncomputed):
+            continue
+        ref = _REF_RE.search(attrs)
+        if ref is None:  # a writer that leaves out cell references: the cell cannot be named
+            if is_uncomputed:
+                uncomputed.append((-1, -1, ""))
+            continue
+        letters, row_no = ref.group(1).decode(), int(ref.group(2))
+        col = _column_index(letters) - first_col
+        if is_error:
+            errors.setdefault(row_no - 1, []).append((col, value.group(1).decode()))
+        else:
+            uncomputed.append((row_no - 1, col, f"{letters}{row_no}"))
+    return errors, uncomputed
+
+
+def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:
+    """The zip member holding sheet ``index`` (workbook order, as calamine counts)."""
+    ids = _SHEET_RE.findall(zf.read("xl/workbook.xml"))
+    if index >= len(ids):
+        return None
+    rels = zf.read("xl/_rels/workbook.xml.rels")
+    for rel in _REL_RE.findall(rels):
+        rid = re.search(rb'\bId="([^"]+)"', rel)
+        target = re.search(rb'\bTarget="([^"]+)"', rel)
+        if rid and target and rid.group(1) == ids[index]:
+            t = target.group(1).decode()
+            return t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    return None
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def _columns_from_rows(rows: list[list[object]], width: int) -> list[list[str | None]]:
@@ -294,16 +600,24 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pc.any(mask).as_py())
 
 
-def _clean_column(col: pa.ChunkedArray, zero_width: bool) -> pa.ChunkedArray:
+def _clean_column(
+    col: pa.ChunkedArray, zero_width: bool, cleaning: tuple[str, ...] = ()
+) -> pa.ChunkedArray:
     """Zero-width characters removed; a cell of only spaces (any width) becomes NULL.
 
     ``utf8_is_space`` is one cheap pass; the zero-width search runs only where the
-    file may hold such characters.
+    file may hold such characters, and ``cleaning`` only where the reader saw the bytes
+    it undoes: ``controls`` (C0 control characters dropped) and ``eq_quote`` (a CSV cell
+    ``="0123"``, Excel's way of keeping a number as text, is the text ``0123``).
     """
-    blank = None
+    changed = False
     if zero_width and any(_any(pc.match_substring(col, ch)) for ch in _ZERO_WIDTH):
-        col = pc.replace_substring_regex(col, ZERO_WIDTH_RE, "")
-        blank = pc.equal(col, "")
+        col, changed = pc.replace_substring_regex(col, ZERO_WIDTH_RE, ""), True
+    if "controls" in cleaning and _any(pc.match_substring_regex(col, CONTROL_RE)):
+        col, changed = pc.replace_substring_regex(col, CONTROL_RE, ""), True
+    if "eq_quote" in cleaning and _any(pc.starts_with(col, '="')):
+        col, changed = pc.replace_substring_regex(col, '^="([^"]*)"$', "\\1"), True
+    blank = pc.equal(col, "") if changed else None
     spaces = pc.utf8_is_space(col)
     blank = spaces if blank is None else pc.or_(blank, spaces)
     if _any(blank):
@@ -311,9 +625,14 @@ def _clean_column(col: pa.ChunkedArray, zero_width: bool) -> pa.ChunkedArray:
     return col
 
 
-def _clean_cells(table: pa.Table, zero_width: bool = True) -> pa.Table:
+def _clean_cells(
+    table: pa.Table, zero_width: bool = True, cleaning: tuple[str, ...] = ()
+) -> pa.Table:
     return pa.table(
-        {name: _clean_column(table.column(name), zero_width) for name in table.column_names}
+        {
+            name: _clean_column(table.column(name), zero_width, cleaning)
+            for name in table.column_names
+        }
     )
 
 
@@ -338,3 +657,28 @@ def _drop_trailing_blank(table: pa.Table) -> pa.Table:
         n = lo
         window *= 4
     return table.slice(0, 0)
+
+
+def unclosed_quote(table: pa.Table, delimiter: str) -> tuple[int, int] | None:
+    """(row index, column index) of a cell that swallowed lines after a quote left open.
+
+    Worth asking only when the file holds an odd number of quote characters. Such a
+    cell holds a line break followed by a line with the delimiter in it (the following
+    rows ran into it); at the end of the file, the last row's last cell holds the
+    delimiter (the rest of its own line ran into it).
+    """
+    swallowed = f"[\r\n][^\r\n]*[{delimiter}]"
+    best: tuple[int, int] | None = None
+    for j, name in enumerate(table.column_names):
+        hit = pc.indices_nonzero(
+            pc.fill_null(pc.match_substring_regex(table.column(name), swallowed), False)
+        )
+        if len(hit) and (best is None or hit[0].as_py() < best[0]):
+            best = (hit[0].as_py(), j)
+    if best is not None or table.num_rows == 0:
+        return best
+    last = [table.column(j)[table.num_rows - 1].as_py() for j in range(table.num_columns)]
+    filled = [j for j, v in enumerate(last) if v is not None]
+    if filled and delimiter in last[filled[-1]]:
+        return table.num_rows - 1, filled[-1]
+    return None
