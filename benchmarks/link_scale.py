@@ -3,6 +3,7 @@ tables synthesised in SQL (no demo, ingest or clean needed).
 
     .venv/bin/python benchmarks/link_scale.py --people 1000000 [--rows-per-person 2.5]
     .venv/bin/python benchmarks/link_scale.py --people 1000000 --incremental [--changed 0.02]
+    .venv/bin/python benchmarks/link_scale.py --people 3000000 --engine spark
 
 Fault rates follow the demo's (canbao/demo/faults.py): one-digit 0.4 %,
 transposition 0.3 %, 15-digit 0.3 %, Excel float 0.2 %, missing 0.1 %, plus
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
-from canbao.config import Config
+from canbao.config import Config, LinkageConfig
 from canbao.engine import DuckDBEngine
 from canbao.pipeline import PeriodContext
 from canbao.standardise.idnumber import check_char_sql
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
         help="time a second period with ~--changed rows changed, incremental vs full",
     )
     ap.add_argument("--changed", type=float, default=0.02)
+    ap.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                    help="where Splink predicts (linkage.engine)")  # fmt: skip
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="canbao-linkscale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -256,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         incremental(eng, work, args)
         eng.close()
         return
-    cfg = Config(district_code="430302")
+    cfg = Config(district_code="430302", linkage=LinkageConfig(engine=args.engine))
     ctx = PeriodContext("430302", dt.date(2026, 6, 30), work / "raw", work / "reports")
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
