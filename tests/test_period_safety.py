@@ -31,6 +31,9 @@ DISTRICT = "430302"
 PEOPLE = 800
 # Tables that must not change when a period is refused or interrupted.
 REGISTRY_TABLES = ("registry", "registry_history", "person_ids", "changelog", "findings_history")
+# The persistent survey tables stage 5 imports into (through staging, applied by the commit).
+SURVEY_TABLES = ("survey_tasks", "survey_results", "survey_return_rows")
+SURVEY_STAGED = ("survey_results_staged", "survey_return_rows_staged", "survey_task_updates_staged")
 
 CHILD = """
 import os, signal, sys
@@ -58,6 +61,13 @@ if point.startswith("after:"):
 elif point == "mid:commit":
     import canbao.registry as reg
     reg.affected_persons_sql = die  # called inside commit_period's open transaction
+elif point == "end:commit":
+    import canbao.registry as reg
+    apply = reg.apply_staged_sql
+    def applied_then_die():  # the staged survey rows applied, the transaction still open
+        yield from apply()
+        die()
+    reg.apply_staged_sql = applied_then_die
 pl.run_period(load_config("430302"), pl.period_context(Path(period_dir), Path(out_root)))
 """
 
@@ -110,6 +120,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "p2": p2,
         "before": table_state(root / "base" / DISTRICT / "registry.duckdb"),
         "after": table_state(ctx2.registry_path),
+        "survey_before": table_state(root / "base" / DISTRICT / "registry.duckdb", SURVEY_TABLES),
+        "survey_after": table_state(ctx2.registry_path, SURVEY_TABLES),
         "exports": digests(ctx2.exports_dir),
     }
 
@@ -205,15 +217,39 @@ def _check_interrupted_then_rerun(demo: dict, out: Path, committed_ok: bool = Fa
         if not committed_ok:
             raise
         assert_same_state(state, demo["after"])  # killed after the commit finished
+    else:  # not committed: the survey returns were not imported either
+        assert_same_state(table_state(_registry(out), SURVEY_TABLES), demo["survey_before"])
     ctx = period_context(demo["p2"], out)
     run_period(load_config(DISTRICT), ctx)
     assert_same_state(table_state(ctx.registry_path), demo["after"])
+    assert_same_state(table_state(ctx.registry_path, SURVEY_TABLES), demo["survey_after"])
     assert digests(ctx.exports_dir) == demo["exports"]
 
 
 def test_killed_inside_the_commit_transaction_leaves_the_registry_unchanged(demo):
     out = fresh_reports(demo, "out-kill-commit")
     assert _run_child(demo, out, "mid:commit") == -signal.SIGKILL
+    _check_interrupted_then_rerun(demo, out)
+
+
+def test_killed_after_the_survey_import_leaves_the_survey_tables_unchanged(demo):
+    """Stage 5 only stages what it imports: abandoned before the commit, the persistent
+    survey tables are as before; the re-run imports the same files again (a staged file
+    is not 'already imported') and ends as an uninterrupted run."""
+    out = fresh_reports(demo, "out-kill-survey")
+    assert _run_child(demo, out, "after:survey_returns") == -signal.SIGKILL
+    assert_same_state(table_state(_registry(out), SURVEY_TABLES), demo["survey_before"])
+    staged = table_state(_registry(out), SURVEY_STAGED)
+    assert len(staged["survey_results_staged"]) > 0  # the demo's returns were judged...
+    assert len(staged["survey_return_rows_staged"]) >= len(staged["survey_results_staged"])
+    assert len(staged["survey_task_updates_staged"]) > 0
+    _check_interrupted_then_rerun(demo, out)  # ...and imported again by the re-run
+    assert all(df.empty for df in table_state(_registry(out), SURVEY_STAGED).values())
+
+
+def test_killed_after_applying_the_survey_returns_inside_the_commit_rolls_them_back(demo):
+    out = fresh_reports(demo, "out-kill-apply")
+    assert _run_child(demo, out, "end:commit") == -signal.SIGKILL
     _check_interrupted_then_rerun(demo, out)
 
 

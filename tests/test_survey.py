@@ -91,7 +91,7 @@ def test_each_rule_rejects_with_its_reason(world):
     fill_roster(
         _roster(ctx1, V1), _returns(ctx2) / f"{V1}_雨湖路社区居委会.xlsx", fills, extra_rows=extra
     )
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     rej = eng.query_df("SELECT * FROM survey_rejects ORDER BY source_row").set_index("id_number")[
         "reason"
     ]
@@ -127,7 +127,7 @@ def test_collected_before_issue_and_young_student(world):
     p = _people(eng, V1)
     fills = {p["id_number"][0]: {"核实情况": "无参保意愿", "采集日期": dt.date(2026, 1, 2)}}
     fill_roster(_roster(ctx1, V1), _returns(ctx2) / f"{V1}.xlsx", fills)
-    survey.import_returns(eng, cfg, ctx2)
+    survey.import_returns(eng, cfg, ctx2, commit=True)
     [reason] = eng.query_df("SELECT reason FROM survey_rejects")["reason"]
     assert reason == "采集日期早于下发日期2026-01-31"
     # a student under 25 is accepted (exempt from pension: classify's rule)
@@ -140,7 +140,7 @@ def test_collected_before_issue_and_young_student(world):
         _returns(ctx2) / f"{V1}_b.xlsx",
         {p["id_number"][1]: {"核实情况": "在校学生", **GOOD}},
     )
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert res["accepted"] == 1
     assert eng.scalar("SELECT exemption FROM survey_results") == "student"
 
@@ -150,12 +150,12 @@ def test_import_twice_changes_nothing(world):
     ids = list(_people(eng, V1)["id_number"])
     fills = {ids[0]: {"核实情况": "参加省外职保", **GOOD}, ids[1]: {"核实情况": "乱填", **GOOD}}
     fill_roster(_roster(ctx1, V1), _returns(ctx2) / f"{V1}.xlsx", fills)
-    first = survey.import_returns(eng, cfg, ctx2)
+    first = survey.import_returns(eng, cfg, ctx2, commit=True)
     snap = {
         t: eng.query_df(f"SELECT * FROM {t} ORDER BY ALL")
         for t in ("survey_results", "survey_tasks", "survey_rejects", "survey_return_rows")
     }
-    second = survey.import_returns(eng, cfg, ctx2)
+    second = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert second["already_imported_files"] == 1
     assert {k: v for k, v in first.items() if k != "already_imported_files"} == {
         k: v for k, v in second.items() if k != "already_imported_files"
@@ -164,7 +164,7 @@ def test_import_twice_changes_nothing(world):
         pd.testing.assert_frame_equal(df, eng.query_df(f"SELECT * FROM {t} ORDER BY ALL"))
     # the same content under another name is still the same file
     shutil.copy(_returns(ctx2) / f"{V1}.xlsx", _returns(ctx2) / f"{V1}_copy.xlsx")
-    third = survey.import_returns(eng, cfg, ctx2)
+    third = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert (
         third["accepted"] == first["accepted"]
         and eng.scalar("SELECT count(*) FROM survey_results") == 1
@@ -176,12 +176,12 @@ def test_half_filled_then_complete_roster(world):
     ids = list(_people(eng, V1)["id_number"])
     half = {i: {"核实情况": "无参保意愿", **GOOD} for i in ids[:3]}
     fill_roster(_roster(ctx1, V1), _returns(ctx2) / f"{V1}_1.xlsx", half)
-    r1 = survey.import_returns(eng, cfg, ctx2)
+    r1 = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert (r1["accepted"], r1["not_returned"]) == (3, len(ids) - 3)
     full = {i: {"核实情况": "无参保意愿", **GOOD} for i in ids}
     full[ids[0]] = {"核实情况": "参加省职保", **GOOD}  # changes an already accepted answer
     fill_roster(_roster(ctx1, V1), _returns(ctx2) / f"{V1}_2.xlsx", full)
-    survey.import_returns(eng, cfg, ctx2)
+    survey.import_returns(eng, cfg, ctx2, commit=True)
     log = eng.query_df(
         "SELECT id_number, verdict, reason FROM survey_return_rows WHERE file LIKE '%_2.xlsx'"
     ).set_index("id_number")
@@ -224,7 +224,7 @@ def test_township_return_other_town_and_same_person_twice(tmp_path):
         {ids[4]: {"核实情况": "无参保意愿", **GOOD}},
         extra_rows=extra,
     )
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     rej = eng.query_df("SELECT * FROM survey_rejects ORDER BY source_row")
     assert res["accepted"] == 1 and res["rejected"] == 2
     assert rej["reason"].iloc[0].startswith("不属于本乡镇下发名单（下发至430302100）")
@@ -241,7 +241,7 @@ def test_rejection_workbook_masks_ids(world):
         _returns(ctx2) / f"{V1}.xlsx",
         {ids[0]: {"核实情况": "已参保", **GOOD}, ids[1]: {"核实情况": "无参保意愿", **GOOD}},
     )
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert res["rejection_files"] == 1
     path = ctx2.out_dir / "survey" / "rejections" / "430302001_雨湖路街道.xlsx"
     ws = openpyxl.load_workbook(path)["退回清单"]
@@ -261,7 +261,7 @@ def test_unreadable_file_is_reported_not_dropped(world):
     wb = openpyxl.Workbook()
     wb.active.append(["随便", "一张表"])
     wb.save(_returns(ctx2) / "430302001_无表头.xlsx")
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert res["file_errors"] == 2
     reasons = set(eng.query_df("SELECT reason FROM survey_rejects")["reason"])
     assert any(r.startswith("文件无法读取") for r in reasons)
@@ -276,7 +276,7 @@ def test_stage9_confirms_returned_tasks(world):
         _returns(ctx2) / f"{V1}.xlsx",
         {ids[0]: {"核实情况": "无参保意愿", **GOOD}, ids[1]: {"核实情况": "乱填", **GOOD}},
     )
-    survey.import_returns(eng, cfg, ctx2)
+    survey.import_returns(eng, cfg, ctx2, commit=True)
     # classify + commit would mark the accepted person surveyed
     eng.execute("UPDATE registry SET registration = 'surveyed' WHERE id_number = ?", [ids[0]])
     res = survey.issue_rosters(eng, cfg, ctx2)
@@ -355,7 +355,7 @@ def test_width_variants_are_not_mistakes(world):
             }
         },
     )
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     assert res["accepted"] == 1, eng.query_df("SELECT reason FROM survey_rejects")
     row = eng.query_df("SELECT outcome, exemption, village_code FROM survey_results").iloc[0]
     assert tuple(row) == ("出国（境）人员", "abroad", V1)

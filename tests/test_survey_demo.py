@@ -45,7 +45,7 @@ def test_demo_returns_import_as_promised(tmp_path):
     assert [f.name for f in files] == ["430302001_雨湖路街道.xlsx", "430302100_鹤岭镇.xlsx"]
     ws = openpyxl.load_workbook(files[0])["花名册"]
     assert [c.value for c in ws[3]] == [c.header for c in ROSTER_COLUMNS]
-    res = survey.import_returns(eng, cfg, ctx2)
+    res = survey.import_returns(eng, cfg, ctx2, commit=True)
     got = eng.query_df("SELECT person_id, outcome FROM survey_results")
     got = dict(zip(got["person_id"].str.replace("P430302-", "K"), got["outcome"], strict=True))
     assert got == expected.accepted

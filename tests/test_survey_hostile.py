@@ -97,7 +97,7 @@ def test_hostile_return(name: str, issued: Issued, tmp_path: Path) -> None:
     cfg = make_cfg()
     eng = DuckDBEngine(db)
     try:
-        res = survey.import_returns(eng, cfg, ctx)
+        res = survey.import_returns(eng, cfg, ctx, commit=True)
         _check_accepted(eng, exp)
         rej = eng.query_df("SELECT * FROM survey_rejects ORDER BY file, source_row")
         _check_rejected(rej, exp)
@@ -111,7 +111,7 @@ def test_hostile_return(name: str, issued: Issued, tmp_path: Path) -> None:
         _check_rejection_lists(folder, rej, issued.tasks)
         # idempotence: the same files again change nothing, byte for byte
         before, lists = _snapshot(eng), _workbooks(folder)
-        again = survey.import_returns(eng, cfg, ctx)
+        again = survey.import_returns(eng, cfg, ctx, commit=True)
         assert again["already_imported_files"] == exp.files - exp.same_content_files
         assert {k: v for k, v in again.items() if k != "already_imported_files"} == {
             k: v for k, v in res.items() if k != "already_imported_files"
@@ -198,7 +198,7 @@ def test_registry_from_before_the_column_is_upgraded(issued: Issued, tmp_path: P
     ctx = make_ctx(tmp_path, P2)
     kit = Kit(issued.rosters, issued.tasks, ctx.period_dir / "survey_returns")
     exp = CASES["outcome_free_text"](kit)
-    res = survey.import_returns(eng, make_cfg(), ctx)
+    res = survey.import_returns(eng, make_cfg(), ctx, commit=True)
     assert res["rejected"] == len(exp.rejected)
     assert set(eng.query_df("SELECT * FROM survey_rejects")["column"]) == {"核实情况"}
     eng.close()

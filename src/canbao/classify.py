@@ -13,6 +13,7 @@ from canbao.config import Config
 from canbao.engine import Engine
 from canbao.findings import build_findings
 from canbao.pipeline import PeriodContext
+from canbao.survey.tables import STAGED, with_staged_sql
 from canbao.tables import table_columns, table_names
 
 SURVEY_COLUMNS: tuple[str, ...] = ("outcome", "exemption")
@@ -88,8 +89,10 @@ def _survey_value_sql(columns: list[str], col: str) -> str:
     return f"CAST({col} AS VARCHAR)" if col in columns else "CAST(NULL AS VARCHAR)"
 
 
-def survey_sql(columns: list[str]) -> str:
-    """The accepted survey return per person: the latest up to the period ($1) when dated."""
+def survey_sql(columns: list[str], source: str = "survey_results") -> str:
+    """The accepted survey return per person: the latest up to the period ($1) when dated.
+
+    ``source``: the table, or the persistent and staged results during a period run."""
     sel = ", ".join(f"{_survey_value_sql(columns, c)} AS {c}" for c in SURVEY_COLUMNS)
     dated = "period" in columns
     order = ["period DESC NULLS LAST"] if dated else []
@@ -103,7 +106,7 @@ def survey_sql(columns: list[str]) -> str:
         FROM (SELECT person_id, {sel}{", period" if dated else ""}
                      {", file" if "file" in columns else ""}
                      {", source_row" if "source_row" in columns else ""}
-              FROM survey_results WHERE {where}))
+              FROM {source} WHERE {where}))
     WHERE rn = 1
     """
 
@@ -191,7 +194,15 @@ def classify(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
         engine.execute(_empty_national_sql())
     survey_cols = table_columns(engine, "survey_results") if "survey_results" in present else []
     if survey_cols:
-        engine.execute(survey_sql(survey_cols), [ctx.period] if "period" in survey_cols else None)
+        # stage 5 stages this period's results; the registry commit makes them persistent
+        source = (
+            with_staged_sql("survey_results")
+            if STAGED["survey_results"] in present
+            else "survey_results"
+        )
+        engine.execute(
+            survey_sql(survey_cols, source), [ctx.period] if "period" in survey_cols else None
+        )
     else:
         engine.execute(_empty_survey_sql())
     build_findings(engine, present)

@@ -31,6 +31,7 @@ from canbao.errors import PeriodAborted
 from canbao.exports import registry_csv_sql, write_query_csv
 from canbao.pipeline import PeriodContext
 from canbao.privacy import mask_id_sql
+from canbao.survey.tables import STAGED, apply_staged_sql
 from canbao.tables import has_table, scalar
 
 # ---------------------------------------------------------------- persistent tables
@@ -408,7 +409,8 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     """Stage 7: write the period into the persistent registry in one transaction.
 
     Re-running a period replaces that period's history, findings history and change
-    log; the change log diffs against the latest earlier period (domain §8).
+    log; the change log diffs against the latest earlier period (domain §8). The survey
+    returns stage 5 staged are applied in the same transaction, so a period is atomic.
     """
     ensure_registry_tables(engine)
     period = ctx.period
@@ -427,6 +429,8 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
         for sql in registry_rebuild_sql():
             engine.execute(sql)
         engine.execute("DROP TABLE IF EXISTS _rc_affected")
+        for sql in apply_staged_sql() if has_table(engine, STAGED["survey_results"]) else []:
+            engine.execute(sql)
         engine.execute("COMMIT")
     except BaseException:
         engine.execute("ROLLBACK")

@@ -27,6 +27,12 @@ Persistent tables (registry DB):
   with its verdict, reason and the roster ``column`` the reason is about:
   importing the same file again reuses the verdicts and changes nothing.
 
+During a period run stage 5 writes only ``survey_return_rows_staged``,
+``survey_results_staged`` and ``survey_task_updates_staged``; classify reads
+persistent + staged, and the registry commit (stage 7) applies them in its
+transaction, so a period killed before its commit leaves the survey tables as they
+were. ``canbao import-returns`` (outside a period run) stages and applies at once.
+
 Per-run table ``survey_rejects`` (file, source_row, person_id, id_number, name,
 reason, township_code, village_code, outcome, column): the rejected rows of the
 files in this period's ``survey_returns/`` (classify reports them as SURVEY_REJECTED).

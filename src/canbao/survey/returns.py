@@ -1,5 +1,6 @@
 """Stage 5: import a period's returned rosters (``survey_returns/``): judge every row,
-log the verdicts, record accepted results and update the tasks; and its CLI."""
+log the verdicts, stage accepted results and task updates for the registry commit
+(stage 7) to apply; and its CLI, which applies them at once."""
 
 from __future__ import annotations
 
@@ -18,16 +19,31 @@ from canbao.survey.normalise import _INPUT_COLUMNS, _normalise_rows
 from canbao.survey.places import place_names
 from canbao.survey.read import _path_township, read_return_file, return_files
 from canbao.survey.rejections import write_rejections
-from canbao.survey.tables import ensure_tables
+from canbao.survey.tables import (
+    STAGED,
+    TASK_UPDATES,
+    apply_staged_sql,
+    ensure_tables,
+    reset_staging,
+    with_staged_sql,
+)
 
 RETURNS_DIR = "survey_returns"
 
 
-def import_returns(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
+def import_returns(
+    engine: Engine, cfg: Config, ctx: PeriodContext, *, commit: bool = False
+) -> dict:
     """Stage 5: validate and import every file under ``period_dir/survey_returns/``.
 
     Rosters come back as .xlsx (also named .xls or .xlsm, or a real .xls) or CSV,
     in sub-folders too; any other file is reported as a file that cannot be read.
+    The verdicts, accepted results and task updates go to the staging tables
+    (``canbao.survey.tables``), which the registry commit applies, so a period killed
+    before its commit leaves the persistent survey tables unchanged; stale staging of
+    a killed run is discarded here. A file counts as already imported only when the
+    persistent tables hold it. ``commit=True`` (the CLI, outside a period run) applies
+    the staged rows in the same transaction.
     Args: the registry engine, params, period. Returns: counts (files, rows,
     accepted, rejected, not_returned, duplicate, already_imported_files,
     same_content_files, file_errors); the invariant rows = accepted + rejected +
@@ -35,8 +51,9 @@ def import_returns(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
     entirely blank rows are skipped, see :func:`read_return_file`).
     """
     ensure_tables(engine)
+    reset_staging(engine)
     files = return_files(ctx.period_dir / RETURNS_DIR)
-    result = _import_files(engine, cfg, ctx, files)
+    result = _import_files(engine, cfg, ctx, files, commit)
     rej = engine.query_df("SELECT * FROM survey_rejects ORDER BY file, source_row")
     towns, _ = place_names(engine, cfg, ctx.district_code)
     result["rejection_files"] = write_rejections(
@@ -45,7 +62,9 @@ def import_returns(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
     return result
 
 
-def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[Path]) -> dict:
+def _import_files(
+    engine: Engine, cfg: Config, ctx: PeriodContext, files: list[Path], commit: bool
+) -> dict:
     known = set(
         engine.query_df("SELECT DISTINCT file_sha256 FROM survey_return_rows")["file_sha256"]
     )
@@ -144,6 +163,8 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
         engine.execute(_results_insert_sql(), [ctx.period])
         engine.execute(_tasks_rejected_sql(), [ctx.period])
         engine.execute(_tasks_returned_sql(), [ctx.period])
+        for sql in apply_staged_sql() if commit else []:
+            engine.execute(sql)
         engine.execute("COMMIT")
     except Exception:
         engine.execute("ROLLBACK")
@@ -151,8 +172,8 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
     shas = pd.DataFrame(run_files, columns=["file_sha256", "file"])
     engine.register_df("survey_return_files", shas)
     engine.execute(_rejects_sql())
-    counts = engine.query_df("""
-        SELECT verdict, count(*) AS n FROM survey_return_rows r
+    counts = engine.query_df(f"""
+        SELECT verdict, count(*) AS n FROM {with_staged_sql("survey_return_rows")} r
         JOIN survey_return_files f USING (file_sha256) WHERE r.source_row > 0
         GROUP BY verdict ORDER BY verdict""")
     by = dict(zip(counts["verdict"], counts["n"].astype(int), strict=True))
@@ -167,8 +188,8 @@ def _import_files(engine: Engine, cfg: Config, ctx: PeriodContext, files: list[P
         "duplicate": by.get("duplicate", 0),
         "file_errors": int(
             engine.scalar(
-                "SELECT count(*) FROM survey_return_rows JOIN survey_return_files USING (file_sha256) "
-                "WHERE source_row = 0"
+                f"SELECT count(*) FROM {with_staged_sql('survey_return_rows')} "
+                "JOIN survey_return_files USING (file_sha256) WHERE source_row = 0"
             )
         ),
     }
@@ -179,12 +200,15 @@ def _log_insert_sql() -> str:
         "file_sha256, file, period, source_row, person_id, id_number, name, township_code,"
         ' village_code, outcome, verdict, reason, "column"'
     )
-    return f"INSERT INTO survey_return_rows ({cols}) SELECT {cols} FROM survey_return_log_new"
+    return (
+        f"INSERT INTO {STAGED['survey_return_rows']} ({cols}) "
+        f"SELECT {cols} FROM survey_return_log_new"
+    )
 
 
 def _results_insert_sql() -> str:
-    """Accepted rows → survey_results (param: period)."""
-    return """INSERT INTO survey_results
+    """Accepted rows → staged survey_results (param: period)."""
+    return f"""INSERT INTO {STAGED["survey_results"]}
         SELECT c.person_id, ?::DATE, c.file, c.source_row, c.outcome, c.outcome_code, c.exemption,
                c.insured_family, c.insured_status, c.reported_deceased, c.uninsured_reason, c.phone,
                c.actual_address, c.note, c.collector, c.collected_date, c.task_batch,
@@ -195,37 +219,40 @@ def _results_insert_sql() -> str:
 
 
 def _tasks_rejected_sql() -> str:
-    """An open task whose return was rejected stays open, marked 'rejected' (param: period)."""
-    return """UPDATE survey_tasks t SET status = 'rejected', result = x.reason, result_period = ?
-        FROM (SELECT c.person_id, c.task_batch, arg_min(l.reason, (l.file, l.source_row)) AS reason
-              FROM survey_return_checked c JOIN survey_return_log_new l
-                  ON l.file_sha256 = c.file_sha256 AND l.source_row = c.source_row
-              WHERE l.verdict = 'rejected' AND c.is_open GROUP BY ALL) x
-        WHERE t.person_id = x.person_id AND t.batch = x.task_batch
-          AND t.status IN ('issued', 'rejected')"""
+    """An open task whose return was rejected stays open, marked 'rejected' (staged;
+    param: period)."""
+    return f"""INSERT INTO {TASK_UPDATES}
+        SELECT c.person_id, c.task_batch, 'rejected',
+               arg_min(l.reason, (l.file, l.source_row)), ?::DATE
+        FROM survey_return_checked c JOIN survey_return_log_new l
+            ON l.file_sha256 = c.file_sha256 AND l.source_row = c.source_row
+        WHERE l.verdict = 'rejected' AND c.is_open GROUP BY c.person_id, c.task_batch
+        ORDER BY c.person_id, c.task_batch"""
 
 
 def _tasks_returned_sql() -> str:
-    """Accepted rows close their task as 'returned' (param: period)."""
-    return """UPDATE survey_tasks t SET status = 'returned', result = c.outcome, result_period = ?
+    """Accepted rows close their task as 'returned' (staged; param: period)."""
+    return f"""INSERT INTO {TASK_UPDATES}
+        SELECT c.person_id, c.task_batch, 'returned', c.outcome, ?::DATE
         FROM survey_return_checked c JOIN survey_return_log_new l
             ON l.file_sha256 = c.file_sha256 AND l.source_row = c.source_row
-        WHERE l.verdict = 'accepted' AND t.person_id = c.person_id AND t.batch = c.task_batch"""
+        WHERE l.verdict = 'accepted' ORDER BY c.person_id, c.task_batch"""
 
 
 def _rejects_sql() -> str:
     """This run's rejected rows (from the log, so a re-import reports the same rows)."""
-    return """CREATE OR REPLACE TABLE survey_rejects AS
+    return f"""CREATE OR REPLACE TABLE survey_rejects AS
         SELECT f.file, r.source_row, r.person_id, r.id_number, r.name, r.reason,
                r.township_code, r.village_code, r.outcome, r."column"
-        FROM survey_return_rows r JOIN survey_return_files f USING (file_sha256)
+        FROM {with_staged_sql("survey_return_rows")} r JOIN survey_return_files f USING (file_sha256)
         WHERE r.verdict = 'rejected'
         QUALIFY row_number() OVER (PARTITION BY r.file_sha256, r.source_row ORDER BY r.period) = 1
         ORDER BY f.file, r.source_row"""
 
 
 def import_returns_cli(period_dir: Path, out_root: Path, params_dir: Path) -> int:
-    """``canbao import-returns``: validate and import one period's returns into its registry."""
+    """``canbao import-returns``: validate and import one period's returns into its registry
+    (outside a period run, so the imported rows are committed at once)."""
     ctx = period_context(Path(period_dir), Path(out_root))
     cfg = load_config(ctx.district_code, Path(params_dir))
     if not ctx.registry_path.exists():
@@ -234,7 +261,7 @@ def import_returns_cli(period_dir: Path, out_root: Path, params_dir: Path) -> in
         )
     engine = open_engine("duckdb", ctx.registry_path)
     try:
-        res = import_returns(engine, cfg, ctx)
+        res = import_returns(engine, cfg, ctx, commit=True)
     finally:
         engine.close()
     print(" ".join(f"{k}={v}" for k, v in res.items()))
