@@ -160,7 +160,7 @@ class SparkEngine:
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
-        self.spark.sparkContext.setCheckpointDir(str(self.work_dir / "checkpoints"))
+        self.spark.sparkContext.setCheckpointDir((self.work_dir / "checkpoints").resolve().as_uri())
         self.splink_db_api()  # registers the jar's functions for plain SQL too
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
@@ -184,11 +184,12 @@ class SparkEngine:
 
         return SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
 
+    # file:// URIs: on a Hadoop cluster a bare path would mean HDFS, not the shared mount.
     def write_parquet(self, sql: str, folder: Path) -> None:
-        self.spark.sql(sql).write.mode("overwrite").parquet(str(folder))
+        self.spark.sql(sql).write.mode("overwrite").parquet(folder.resolve().as_uri())
 
     def read_parquet(self, name: str, folder: Path, order_by: str) -> None:
-        self.spark.read.parquet(str(folder)).createOrReplaceTempView(name)
+        self.spark.read.parquet(folder.resolve().as_uri()).createOrReplaceTempView(name)
 
     def close(self) -> None:
         self.spark.stop()
