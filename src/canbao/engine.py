@@ -163,14 +163,17 @@ class SparkEngine:
         self.spark.sparkContext.setCheckpointDir((self.work_dir / "checkpoints").resolve().as_uri())
         self.splink_db_api()  # registers the jar's functions for plain SQL too
 
+    def _sql(self, sql: str, params: Sequence[Any] | None) -> Any:
+        return self.spark.sql(sql, args=list(params) if params else None)
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.spark.sql(sql, args=list(params) if params else None).collect()
+        self._sql(sql, params).collect()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self.spark.sql(sql, args=list(params) if params else None).toPandas()
+        return self._sql(sql, params).toPandas()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        rows = self.spark.sql(sql, args=list(params) if params else None).collect()
+        rows = self._sql(sql, params).collect()
         return rows[0][0] if rows else None
 
     def register_df(self, name: str, df: pd.DataFrame) -> None:

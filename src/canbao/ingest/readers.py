@@ -32,14 +32,19 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from canbao.errors import InputError
+from canbao.workbook import (
+    OLE_SIGNATURE,
+    ZIP_SIGNATURE,
+    column_index,
+    looks_like_html,
+    sheet_parts,
+)
 
 # Tried in this order; GBK before GB18030 so the common case is named as such.
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gbk", "gb18030")
 ZERO_WIDTH_RE = "[\u200b\u200c\u200d\u2060\ufeff]"
 _ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 _CHUNK = 8 << 20
-_OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
-_ZIP_SIGNATURE = b"PK\x03\x04"
 _ROWS_PER_BATCH = 200_000
 _XLSX_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 # What a file is when its first bytes say so; named in the message instead of "cannot decode".
@@ -97,9 +102,9 @@ def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
         raise InputError(file, f"cannot read the file: {exc.strerror or exc}") from exc
     if not head:
         raise InputError(file, "empty file (0 bytes, no header row)")
-    if head.startswith(_ZIP_SIGNATURE) or head.startswith(_OLE_SIGNATURE):
+    if head.startswith((ZIP_SIGNATURE, OLE_SIGNATURE)):
         raw = read_xlsx(path, file, sheet)
-    elif _looks_like_html(head):
+    elif looks_like_html(head):
         raise InputError(
             file,
             "cannot open: this is a web page (HTML or XML table) saved under a spreadsheet name, "
@@ -116,12 +121,6 @@ def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
             raise
     table = _drop_trailing_blank(_clean_cells(raw.table, raw.zero_width, raw.cleaning))
     return dataclasses.replace(raw, table=table, cleaning=())
-
-
-def _looks_like_html(head: bytes) -> bool:
-    """Many 人社 systems export "xls" files that are HTML tables."""
-    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
-    return text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"<meta"))
 
 
 # --------------------------------------------------------------------------- CSV
@@ -194,12 +193,6 @@ def scan_text(path: Path, file: str) -> TextScan:
     ):
         return damaged
     raise InputError(file, _DECODE_FAILED)
-
-
-def detect_encoding(path: Path, file: str) -> tuple[str, bool]:
-    """The encoding :func:`scan_text` settles on, and whether zero-width characters occur."""
-    found = scan_text(path, file)
-    return found.encoding, found.zero_width
 
 
 def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
@@ -395,7 +388,7 @@ def read_xlsx(path: Path, file: str, sheet: int | None = None) -> RawFile:
 
     with open(path, "rb") as fh:
         head = fh.read(8)
-        ole = head.startswith(_OLE_SIGNATURE)
+        ole = head.startswith(OLE_SIGNATURE)
         encrypted = ole and b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00" in fh.read()
     if encrypted:
         raise InputError(file, "cannot open: password-protected or not an xlsx")
@@ -464,8 +457,6 @@ def _patched(row: list[object], cells: list[tuple[int, str]]) -> list[object]:
 
 
 _XML_WINDOW = 4 << 20  # decompressed sheet XML looked at for formulas and error cells
-_SHEET_RE = re.compile(rb'<sheet\b[^>]*?\s\w+:id="([^"]+)"')
-_REL_RE = re.compile(rb"<Relationship\b[^>]*>")
 _CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF_RE = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _TYPE_RE = re.compile(rb'\bt="([a-zA-Z]+)"')
@@ -486,12 +477,21 @@ def _xlsx_cell_notes(
     uncomputed: list[tuple[int, int, str]] = []
     try:
         with zipfile.ZipFile(path) as zf:
-            part = _sheet_part(zf, index)
+            parts = sheet_parts(zf)
+            part = parts[index][1] if index < len(parts) else None
             if part is None:
                 return errors, uncomputed
             with zf.open(part) as fh:
                 xml = fh.read(_XML_WINDOW)
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, zlib.error):
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+        zlib.error,
+        UnicodeDecodeError,
+    ):
         return errors, uncomputed  # best effort: calamine has read the cells already
     if not any(m in xml for m in (b"<f>", b"<f ", b'"e"')):
         return errors, uncomputed
@@ -514,34 +514,12 @@ def _xlsx_cell_notes(
                 uncomputed.append((-1, -1, ""))
             continue
         letters, row_no = ref.group(1).decode(), int(ref.group(2))
-        col = _column_index(letters) - first_col
+        col = column_index(letters) - first_col
         if is_error:
             errors.setdefault(row_no - 1, []).append((col, value.group(1).decode()))
         else:
             uncomputed.append((row_no - 1, col, f"{letters}{row_no}"))
     return errors, uncomputed
-
-
-def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:
-    """The zip member holding sheet ``index`` (workbook order, as calamine counts)."""
-    ids = _SHEET_RE.findall(zf.read("xl/workbook.xml"))
-    if index >= len(ids):
-        return None
-    rels = zf.read("xl/_rels/workbook.xml.rels")
-    for rel in _REL_RE.findall(rels):
-        rid = re.search(rb'\bId="([^"]+)"', rel)
-        target = re.search(rb'\bTarget="([^"]+)"', rel)
-        if rid and target and rid.group(1) == ids[index]:
-            t = target.group(1).decode()
-            return t.lstrip("/") if t.startswith("/") else f"xl/{t}"
-    return None
-
-
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _columns_from_rows(rows: list[list[object]], width: int) -> list[list[str | None]]:

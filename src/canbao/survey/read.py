@@ -5,7 +5,6 @@ and the data rows by header name."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import zipfile
@@ -16,6 +15,7 @@ import pandas as pd
 
 from canbao.rosters import ROSTER_COLUMNS
 from canbao.survey.normalise import _INVISIBLE, RETURN_FIELDS, _cell_text
+from canbao.workbook import OLE_SIGNATURE, ZIP_SIGNATURE, column_index, looks_like_html, sheet_parts
 
 # Header aliases seen on 雨湖区 forms, besides the roster's own headers.
 HEADER_ALIASES = {
@@ -71,8 +71,6 @@ def return_files(folder: Path) -> list[Path]:
 
 
 Sheet = tuple[str, list[list[Any]], bool]  # name, cells, whether formulas lost results
-_ZIP = b"PK\x03\x04"
-_OLE = bytes.fromhex("D0CF11E0A1B11AE1")
 _UNREADABLE = "文件无法读取"
 _NO_VALUE = object()  # a formula cell saved without its result (a program wrote it)
 
@@ -86,12 +84,11 @@ def _sniff(path: Path, data: bytes) -> tuple[str | None, str | None]:
         )
     if not data.strip():
         return None, f"{_UNREADABLE}：文件为空（{len(data)} 字节）"
-    if data.startswith(_OLE) and "EncryptedPackage".encode("utf-16-le") in data:
+    if data.startswith(OLE_SIGNATURE) and "EncryptedPackage".encode("utf-16-le") in data:
         return None, f"{_UNREADABLE}：文件设有打开密码，请取消密码后重新报送"
-    if data.startswith((_ZIP, _OLE)):
+    if data.startswith((ZIP_SIGNATURE, OLE_SIGNATURE)):
         return "xlsx", None
-    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
+    if looks_like_html(data[:512]):
         return None, f"{_UNREADABLE}：文件是网页格式，请在 Excel 中另存为 .xlsx 后重新报送"
     if path.suffix.lower() != ".csv":
         return None, f"{_UNREADABLE}：不是 Excel 文件（已损坏，或扩展名被改过）"
@@ -128,7 +125,7 @@ def _xlsx_sheets(data: bytes) -> tuple[list[Sheet], str | None]:
         meta = [m for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
         visible = [m.name for m in meta if m.visible == SheetVisibleEnum.Visible]
         hidden = [m.name for m in meta if m.name not in visible]
-        no_value = _formulas_without_value(data) if data.startswith(_ZIP) else {}
+        no_value = _formulas_without_value(data) if data.startswith(ZIP_SIGNATURE) else {}
         sheets: list[Sheet] = []
         for names in (visible, hidden):
             for name in names:
@@ -176,17 +173,9 @@ def _formulas_without_value(data: bytes) -> dict[str, set[tuple[int, int]]]:
     out: dict[str, set[tuple[int, int]]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            book = z.read("xl/workbook.xml").decode("utf-8")
-            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-            target = {}
-            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
-                a = _xml_attrs(tag)
-                target[a.get("Id")] = a.get("Target", "").lstrip("/").removeprefix("xl/")
-            for tag in re.findall(r"<sheet\b[^>]*>", book):
-                a = _xml_attrs(tag)
-                rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-                part = "xl/" + target.get(rid, "")
-                if "name" not in a or part not in z.namelist():
+            members = set(z.namelist())
+            for name, part in sheet_parts(z):
+                if not name or part not in members:
                     continue
                 xml = z.read(part)
                 if not re.search(rb"<f[\s>/]", xml):
@@ -203,19 +192,12 @@ def _formulas_without_value(data: bytes) -> dict[str, set[tuple[int, int]]]:
                         or (b't="str"' in attrs and b"<v>" in inner)
                     ):
                         continue
-                    col = 0
-                    for ch in ref[1].decode():
-                        col = col * 26 + ord(ch) - 64
-                    cells.add((int(ref[2]) - 1, col - 1))
+                    cells.add((int(ref[2]) - 1, column_index(ref[1].decode())))
                 if cells:
-                    out[html.unescape(a["name"])] = cells
+                    out[name] = cells
     except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return {}
     return out
-
-
-def _xml_attrs(tag: str) -> dict[str, str]:
-    return dict(re.findall(r'([\w:]+)="([^"]*)"', tag))
 
 
 def _fold_header(v: Any) -> str:
