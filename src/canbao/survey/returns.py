@@ -62,6 +62,13 @@ def import_returns(
     return result
 
 
+# survey_return_rows without its period (added once the rows are sorted)
+_LOG_COLUMNS = (
+    "file_sha256", "file", "source_row", "person_id", "id_number", "name", "township_code",
+    "village_code", "outcome", "verdict", "reason", "column",
+)  # fmt: skip
+
+
 def _import_files(
     engine: Engine, cfg: Config, ctx: PeriodContext, files: list[Path], commit: bool
 ) -> dict:
@@ -84,21 +91,10 @@ def _import_files(
         town = _path_township(rel)
         if err:
             errors.append(
-                {
-                    "file_sha256": sha,
-                    "file": rel,
-                    "source_row": 0,
-                    "person_id": None,
-                    "id_number": None,
-                    "name": None,
-                    "township_code": town,
-                    "village_code": None,
-                    "outcome": None,
-                    "verdict": "rejected",
-                    "reason": err,
-                    "column": None,
-                }
-            )
+                dict.fromkeys(_LOG_COLUMNS)
+                | {"file_sha256": sha, "file": rel, "source_row": 0, "township_code": town,
+                   "verdict": "rejected", "reason": err}
+            )  # fmt: skip
             continue
         frames.append(_normalise_rows(raw, rel, sha, town, ctx.period))
     inp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_INPUT_COLUMNS)
@@ -136,22 +132,7 @@ def _import_files(
         " ORDER BY file, file_sha256, source_row"
     ).assign(person_id=None, outcome=None, verdict="not_returned", reason="核实情况为空（未回收）")
     log = pd.concat([verdicts, blanks, pd.DataFrame(errors)], ignore_index=True)
-    log = log.reindex(
-        columns=[
-            "file_sha256",
-            "file",
-            "source_row",
-            "person_id",
-            "id_number",
-            "name",
-            "township_code",
-            "village_code",
-            "outcome",
-            "verdict",
-            "reason",
-            "column",
-        ]
-    )
+    log = log.reindex(columns=list(_LOG_COLUMNS))
     log = log.sort_values(["file", "source_row"], kind="stable").reset_index(drop=True)
     log.insert(2, "period", pd.Timestamp(ctx.period))
     log["period"] = log["period"].astype("datetime64[s]")
