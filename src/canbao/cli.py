@@ -7,7 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from canbao.errors import CanbaoError
+from canbao import messages
+from canbao.errors import CanbaoError, ExitCode
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
@@ -99,13 +100,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _log_internal_error() -> Path:
+    """Keep the traceback for the maintainer; the user gets one line naming this file."""
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="canbao-error-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    return Path(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except CanbaoError as exc:
         print(f"canbao: {exc}", file=sys.stderr)
-        return 2
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("canbao: 已中断 [interrupted]", file=sys.stderr)
+        return 130
+    except Exception:
+        log = _log_internal_error()
+        print(f"canbao: {messages.line('internal_error', log=log)}", file=sys.stderr)
+        return int(ExitCode.INTERNAL)
 
 
 if __name__ == "__main__":
