@@ -1,0 +1,1 @@
+"""The shared core: config, context, engine, errors, messages, text, dates, xlsx, privacy."""
