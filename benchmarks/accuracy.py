@@ -311,8 +311,9 @@ def run_demo(
     import dataclasses
 
     from canbao.config import load_config
+    from canbao.core.context import period_context
     from canbao.demo import generate, load_truth
-    from canbao.pipeline import open_registry, period_context
+    from canbao.pipeline import open_registry
 
     raw, truth_root, out = work / "raw", work / "truth", work / "reports"
     t0 = time.perf_counter()

@@ -21,9 +21,9 @@ from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run
 
 from canbao.clean import standardise
 from canbao.config import Config
+from canbao.core.context import period_context
 from canbao.engine import DuckDBEngine
 from canbao.ingest import load_period
-from canbao.pipeline import period_context
 
 
 def main() -> None:

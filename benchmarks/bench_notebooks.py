@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from canbao.config import load_config
+from canbao.core.context import find_periods, period_context
 from canbao.orchestrate import (
     NotebookTask,
     RunRequest,
@@ -31,7 +32,6 @@ from canbao.orchestrate import (
     township_list,
     township_tasks,
 )
-from canbao.pipeline import find_periods, period_context
 
 
 def trivial_overhead(repeat: int) -> list[float]:

@@ -24,7 +24,8 @@ DISTRICT = "430302"
 def run_engine(kind: str, raw: Path, out: Path, master: str) -> dict[str, float]:
     """Every period of ``raw`` into ``out``; seconds per stage, summed over periods."""
     from canbao.config import load_config
-    from canbao.pipeline import find_periods, open_registry, period_context, stages
+    from canbao.core.context import find_periods, period_context
+    from canbao.pipeline import open_registry, stages
 
     cfg = load_config(DISTRICT)
     cfg = dataclasses.replace(

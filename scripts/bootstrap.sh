@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine (Debian 12, Python 3.11):
 #   bash scripts/bootstrap.sh demo   # set up, generate the demo district, run it end to end
-#   bash scripts/bootstrap.sh test   # set up, run the test suite (pytest + nbval)
+#   bash scripts/bootstrap.sh test   # set up, ruff check + format --check, the test suite (pytest + nbval)
+#   bash scripts/bootstrap.sh lint   # ruff check + ruff format --check only
 #   bash scripts/bootstrap.sh unit [pytest args]   # pytest only;  ... nbval  # notebooks only
 #   slow tests (1M-scale): bash scripts/bootstrap.sh unit -m slow
 #   bash scripts/bootstrap.sh setup  # set up only
@@ -39,7 +40,8 @@ python_setup() {
     echo "== creating $VENV from requirements.lock"
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q "pip==26.3"
-    # --no-deps: exactly the pinned set, nothing re-resolved (keeps rfc3987-syntax out: toolchain.md §1)
+    # --no-deps: exactly the pinned set, nothing re-resolved (keeps rfc3987-syntax out:
+    # importing it builds a lark grammar, 1.5 s on every nbformat import)
     "$VENV/bin/python" -m pip install -q --no-deps -r requirements.lock
     "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name canbao --display-name "canbao (venv)" >/dev/null
@@ -51,8 +53,15 @@ setup() {
     python_setup
 }
 
+lint() {
+    # fail fast, before the long pytest run: lint, then formatting (no file is rewritten)
+    "$VENV/bin/ruff" check src tests benchmarks
+    "$VENV/bin/ruff" format --check src tests benchmarks
+}
+
 nbval_run() {
-    # toolchain.md §5: nbval re-executes the papermill output and compares outputs.
+    # nbval re-executes the papermill output (its injected-parameters cell included) and
+    # compares outputs; sanitize.cfg masks timestamps, temp paths and addresses.
     "$VENV/bin/python" tests/notebooks/build_executed.py build/nbval
     "$VENV/bin/python" -m pytest -o addopts="" -p no:cacheprovider --nbval \
         --nbval-kernel-name canbao --nbval-sanitize-with tests/notebooks/sanitize.cfg \
@@ -70,6 +79,7 @@ case "${1:-}" in
     test)
         # unit and end-to-end tests, then nbval on freshly executed demo notebooks
         setup
+        lint
         "$VENV/bin/python" -m pytest -n 2 -m "not slow"   # includes the Spark parity tests
         nbval_run ;;
     unit)
@@ -79,6 +89,9 @@ case "${1:-}" in
     nbval)
         setup
         nbval_run ;;
+    lint)
+        setup
+        lint ;;
     *)
-        echo "usage: bash scripts/bootstrap.sh {demo|test|unit|nbval|setup}" >&2; exit 2 ;;
+        echo "usage: bash scripts/bootstrap.sh {demo|test|unit|nbval|lint|setup}" >&2; exit 2 ;;
 esac

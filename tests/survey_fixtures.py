@@ -9,8 +9,8 @@ import pandas as pd
 
 from canbao import refdata
 from canbao.config import Config, SurveyConfig
+from canbao.core.context import PeriodContext
 from canbao.engine import DuckDBEngine
-from canbao.pipeline import PeriodContext
 
 DISTRICT = "430302"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -17,9 +17,9 @@ from test_ingest import (
 
 from canbao.clean import TABLE_COLUMNS, standardise
 from canbao.config import Config
+from canbao.core.context import period_context
 from canbao.engine import DuckDBEngine
 from canbao.ingest import load_period
-from canbao.pipeline import period_context
 
 PERIOD = "2026-06-30"
 

@@ -9,8 +9,8 @@ import pytest
 
 from canbao import refdata
 from canbao.config import load_config
+from canbao.core.context import find_periods, period_context
 from canbao.engine import open_engine
-from canbao.pipeline import find_periods, period_context
 from canbao.privacy import mask_id, mask_id_sql
 
 

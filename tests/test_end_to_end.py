@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from canbao.config import load_config
+from canbao.core.context import find_periods, period_context
 from canbao.demo import generate, load_truth
-from canbao.pipeline import find_periods, period_context, run_period
+from canbao.pipeline import run_period
 
 PEOPLE = 1500
 

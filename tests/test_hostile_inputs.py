@@ -35,10 +35,10 @@ from hostile_fixtures import (
 
 from canbao.clean import standardise
 from canbao.config import Config
+from canbao.core.context import period_context
 from canbao.engine import DuckDBEngine
 from canbao.errors import InputError
 from canbao.ingest import load_period
-from canbao.pipeline import period_context
 
 Case = Callable[[Path, dict[str, Table]], Loads | Fails]
 CASES: dict[str, Case] = {}

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 
 from canbao.config import Config
+from canbao.core.context import period_context
 from canbao.engine import DuckDBEngine
 from canbao.errors import InputError
 from canbao.ingest import load_period
 from canbao.ingest.headers import fold_header
 from canbao.ingest.readers import float_text
-from canbao.pipeline import period_context
 from canbao.schema import EXTRACTS, HUKOU
 
 HUKOU_HEADER = list(HUKOU.columns)

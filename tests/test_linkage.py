@@ -15,12 +15,12 @@ import pytest
 from pypinyin import lazy_pinyin
 
 from canbao.config import Config, LinkageConfig
+from canbao.core.context import PeriodContext
 from canbao.engine import DuckDBEngine
 from canbao.linkage import link_period
 from canbao.linkage.exact import link_exact
 from canbao.linkage.inputs import build_link_rows
 from canbao.linkage.repair import link_repaired
-from canbao.pipeline import PeriodContext
 
 W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 T2S = opencc.OpenCC("t2s")

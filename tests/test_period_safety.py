@@ -1,4 +1,4 @@
-"""A period that is refused or interrupted leaves the registry as it was (issue 7, domain §8).
+"""A period that is refused or interrupted leaves the registry as it was (issue 7, contract §8.7).
 
 Through ``canbao.pipeline.run_period`` on a small demo: period 1 is committed, then
 period 2 is (a) fed bad extracts, which must abort before the registry changes, or
@@ -22,10 +22,11 @@ import pandas as pd
 import pytest
 
 from canbao.config import config_from_dict, load_config
+from canbao.core.context import find_periods, period_context
 from canbao.demo import generate
 from canbao.engine import DuckDBEngine
 from canbao.errors import InputError, PeriodAborted
-from canbao.pipeline import find_periods, period_context, run_period
+from canbao.pipeline import run_period
 
 DISTRICT = "430302"
 PEOPLE = 800

@@ -16,8 +16,8 @@ import pandas as pd
 from pypinyin import lazy_pinyin
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import DuckDBEngine, Engine
-from canbao.pipeline import PeriodContext
 
 DISTRICT = "430302"
 TOWN = "430302001"

@@ -22,10 +22,11 @@ pytestmark = [
 ]
 
 from canbao.config import load_config  # noqa: E402
+from canbao.core.context import find_periods, period_context  # noqa: E402
 from canbao.demo import generate  # noqa: E402
 from canbao.engine import DuckDBEngine, SparkEngine, scoring_engine, transfer  # noqa: E402
 from canbao.linkage import model as mdl  # noqa: E402
-from canbao.pipeline import find_periods, period_context, run_period  # noqa: E402
+from canbao.pipeline import run_period  # noqa: E402
 
 D = dt.date
 # (l, r) pairs that sit on the edges of each comparison level.

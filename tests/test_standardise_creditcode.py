@@ -1,4 +1,4 @@
-"""统一社会信用代码 (GB 32100-2015): the domain.md §7.2 vectors and folding."""
+"""统一社会信用代码 (GB 32100-2015): the contract §8.6 vectors and folding."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""公民身份号码 rules: standard vectors (domain.md §7.1), folding, precision loss, properties, SQL twins."""
+"""公民身份号码 rules: standard vectors (contract §8.6), folding, precision loss, properties, SQL twins."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from canbao import views
+from canbao.core.context import period_context
 from canbao.engine import open_engine
-from canbao.pipeline import period_context
 from canbao.truth import link_accuracy
 
 P1 = dt.date(2026, 1, 15)

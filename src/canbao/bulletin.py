@@ -1,4 +1,4 @@
-"""Figures of the 全民参保登记工作进展通报 (contract §4, domain §6): aggregates only.
+"""Figures of the 全民参保登记工作进展通报 (contract §4, §8.5): aggregates only.
 
 Everything is computed from the persistent registry tables (``registry_history``,
 ``findings_history``, ``changelog``, ``survey_tasks``) for one period; no
@@ -35,7 +35,7 @@ Definitions (period P = the bulletin date, the registry as committed for P):
 * Events (changes, findings, corrections) are placed at the person's latest
   registry location at or before P.
 
-The two official indicators (湖南 2017, domain §6), over everyone alive in the
+The two official indicators (湖南 2017, contract §8.5), over everyone alive in the
 registry (户籍 and 常住) of the scope:
 
 * **已参保人员入库率** (target 100%) = persons insured in at least one family
@@ -133,7 +133,7 @@ UNIT_WORD = {"township": "乡镇街道", "village": "村社区"}
 # --------------------------------------------------------------------------- SQL
 
 
-# 应参保 / 已参保 per family over 户籍 persons alive (domain §6); one definition shared by
+# 应参保 / 已参保 per family over 户籍 persons alive (contract §8.5); one definition shared by
 # the unit table and the trend so the two can never disagree.
 COVERAGE_COUNTS = """count_if(population = 'hukou' AND life_status = 'alive'
                  AND coalesce(pension_status, '') NOT IN ('exempt', 'not_applicable')) AS pension_due,

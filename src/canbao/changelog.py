@@ -1,7 +1,7 @@
 """The period change log (动态更新): what changed since the previous period, per person.
 
 Diffed against the latest earlier period in ``registry_history`` (江津 ledger practice,
-domain §8). Every change of a ``registry.csv`` column of a person present in both
+contract §8.7). Every change of a ``registry.csv`` column of a person present in both
 periods is one row (``field``, ``old_value``, ``new_value``), labelled:
 
 * 死亡 / 迁出: ``life_status`` became ``deceased`` / ``moved_out``.

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from canbao import fonts
 
-PENSION_TARGET = 0.90  # domain §1: 基本养老 参保率 above 90%
+PENSION_TARGET = 0.90  # contract §8.1: 基本养老 参保率 above 90%
 COLORS = {
     "pension": "#c0392b",
     "medical": "#2e6da4",

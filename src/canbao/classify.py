@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from canbao import eligibility as el
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
 from canbao.findings import build_findings
-from canbao.pipeline import PeriodContext
 from canbao.survey.tables import STAGED, with_staged_sql
 from canbao.tables import table_columns, table_names
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
-from canbao.pipeline import PeriodContext
 
 # Raw tables and which of their columns feed each mapping.
 _ID_SOURCES = ("raw_hukou", "raw_residents", "raw_enrollment", "raw_national_match", "raw_students")

@@ -1,4 +1,4 @@
-"""Who must be insured, and when a scheme row counts: contract §7 and domain §3 in one place.
+"""Who must be insured, and when a scheme row counts: contract §7 and §8.3 in one place.
 
 Every coverage and exemption rule the classifier applies lives here as a small
 SQL-building function (``*_sql``: returns text, runs nothing) or a constant, so a
@@ -24,7 +24,7 @@ INSURED_STATUSES: tuple[str, ...] = ("insured_local", "insured_elsewhere")
 
 # Survey exemption values (survey_results.exemption) that exempt both families
 # (现役军人, 服刑, 出国定居: contract §7 "as found at a survey"), and those that exempt
-# pension only (在校学生). Codes follow the 湖南 import list (domain §5.1) and plain names.
+# pension only (在校学生). Codes follow the 湖南 import list (contract §8.4) and plain names.
 SURVEY_EXEMPT_BOTH: tuple[str, ...] = (
     "military", "prison", "abroad",
     "现役军人", "服刑", "服刑人员", "出国定居", "出国（境）定居", "出国（境）人员", "出国(境)人员",

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
-from canbao.pipeline import PeriodContext
 from canbao.privacy import mask_id_sql
 from canbao.tables import table_names
 

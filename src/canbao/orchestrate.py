@@ -26,8 +26,8 @@ from typing import Any
 
 from canbao import manifest as mf
 from canbao.config import Config, load_config
+from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.errors import InputError, RegistryBusy
-from canbao.pipeline import PeriodContext, find_periods, period_context
 
 KERNEL_NAME = "canbao"
 DISTRICT_NB = "10_district.ipynb"
@@ -104,9 +104,10 @@ class TaskResult:
 
 
 def strip_volatile(nb_path: Path, out_dir: Path) -> None:
-    """Make an executed notebook byte-identical across runs (toolchain.md §6).
+    """Make an executed notebook byte-identical across runs.
 
-    Drops papermill/nbclient timings, renumbers cell ids and writes paths relative
+    Two papermill runs differ only in start/end/duration, execution timestamps, the
+    output path and the injected cell's random id. Drops papermill/nbclient timings, renumbers cell ids and writes paths relative
     to the period's output folder.
     """
     import nbformat

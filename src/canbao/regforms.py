@@ -1,7 +1,7 @@
 """全民参保登记表 (个人): one printable A4-portrait page per person of a village roster.
 
-No official layout is published (domain §10), so the form merges the field list of
-domain §2.1: identity and known coverage pre-filled, the rest left blank for the
+No official layout is published (contract §8.8), so the form merges the field list of
+contract §1: identity and known coverage pre-filled, the rest left blank for the
 officer and the person's signature. One sheet per village with a page break after
 each person prints a whole village in one go and keeps the file small; the
 sheet is protected like the roster (only the blank fields are unlocked).

@@ -6,7 +6,7 @@ names. Stage 7 (:func:`commit_period`) writes the classified persons into the
 persistent registry, its per-period history, the findings history and the change log,
 in one transaction. :func:`export_as_of` reproduces any past period's ``registry.csv``.
 
-Decisions (docs/design.md, contract §2, domain §8):
+Decisions (docs/design.md, contract §2, §8.7):
 
 * A person who leaves every population extract keeps their registry row unchanged
   (``last_period`` < the current period flags them) and gets a 取消 change; they are
@@ -26,10 +26,10 @@ from pathlib import Path
 
 from canbao.changelog import changelog_insert_sql
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine, open_engine
 from canbao.errors import PeriodAborted
 from canbao.exports import registry_csv_sql, write_query_csv
-from canbao.pipeline import PeriodContext
 from canbao.privacy import mask_id_sql
 from canbao.survey.tables import STAGED, apply_staged_sql
 from canbao.tables import has_table, scalar
@@ -84,7 +84,7 @@ def unusable_id_counts_sql() -> str:
 
 
 def check_population(engine: Engine, cfg: Config) -> None:
-    """Abort the period before anything changes (江津 practice, domain §8; issue 7)."""
+    """Abort the period before anything changes (江津 practice, contract §8.7; issue 7)."""
     if not has_table(engine, "population"):
         raise PeriodAborted("no population table: the hukou extract was not loaded")
     total, unusable = engine.query_df(unusable_id_counts_sql()).iloc[0].tolist()
@@ -409,7 +409,7 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     """Stage 7: write the period into the persistent registry in one transaction.
 
     Re-running a period replaces that period's history, findings history and change
-    log; the change log diffs against the latest earlier period (domain §8). The survey
+    log; the change log diffs against the latest earlier period (contract §8.7). The survey
     returns stage 5 staged are applied in the same transaction, so a period is atomic.
     """
     ensure_registry_tables(engine)

@@ -1,6 +1,6 @@
 """Executed notebook → self-contained HTML (nbconvert) → PDF (WeasyPrint); the reports index.
 
-Why this route (toolchain.md §3, §7): nbconvert is the renderer of record, with
+Why this route (measured on Debian 12, offline): nbconvert is the renderer of record, with
 the custom template ``canbao_bulletin`` (no code, no CDN scripts, no JupyterLab
 CSS, charts inline as data: URIs). WeasyPrint then prints that same HTML to
 PDF: no browser, CSS paged media for the running header and page numbers,

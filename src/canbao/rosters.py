@@ -38,7 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from canbao.privacy import mask_id
 
-# 核实情况 (domain §5.1) with the 湖南 import code 参保意愿/状态 + reason or 身份.
+# 核实情况 (contract §8.4) with the 湖南 import code 参保意愿/状态 + reason or 身份.
 OUTCOMES: tuple[tuple[str, str], ...] = (
     ("参加省职保", "0/200"),
     ("参加机关保", "0/201"),
@@ -54,7 +54,7 @@ OUTCOMES: tuple[tuple[str, str], ...] = (
 )
 OUTCOME_NAMES: tuple[str, ...] = tuple(name for name, _ in OUTCOMES)
 
-# 未参保原因: no national list (domain §5.1, §10); the 雨湖区 normalised list plus the
+# 未参保原因: no national list (contract §8.4, §8.8); the 雨湖区 normalised list plus the
 # reasons seen elsewhere, and 其他 so an officer is never forced to pick a wrong one.
 REASONS: tuple[str, ...] = (
     "16岁以上在校生",

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine, open_engine
-from canbao.pipeline import PeriodContext
 from canbao.privacy import mask_id
 
 FINDING_LABELS = {

@@ -1,4 +1,4 @@
-"""Build the executed demo notebooks that nbval checks (toolchain.md §5: nbval on papermill output).
+"""Build the executed demo notebooks that nbval checks (nbval re-runs papermill's output, parameters cell included).
 
     .venv/bin/python tests/notebooks/build_executed.py build/nbval
     .venv/bin/pytest -o addopts="" -p no:cacheprovider --nbval --nbval-kernel-name canbao \

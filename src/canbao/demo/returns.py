@@ -1,6 +1,6 @@
 """Demo survey returns: the rosters of the previous period, filled in as towns return them.
 
-雨湖区 towns returned one workbook per town (domain §5), filling in the village;
+雨湖区 towns returned one workbook per town (contract §8.4), filling in the village;
 so does the demo. Most rows are good; some carry the mistakes officers make
 (codes not from the lists, a changed name, a village outside the town, another
 town's person, a 在校学生 aged 25+, a date after the period, rows left blank).

@@ -20,7 +20,7 @@ LIFE = {
 }
 PENSION = ("110", "120", "170")
 MEDICAL = ("310", "390")
-# Survey outcomes (domain §5.1 核实情况) that exempt: both families (contract §7), and
+# Survey outcomes (contract §8.4 核实情况) that exempt: both families (contract §7), and
 # pension only for 在校学生 (contract §2: "在校学生 for pension … as known from the data or
 # the survey"). Other outcomes (参加省职保 …) make a person ``surveyed`` but insure nobody:
 # coverage comes from the extracts only (contract §7).

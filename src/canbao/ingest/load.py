@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
 from canbao.errors import InputError
 from canbao.ingest.files import find_extract_files, unexpected_files
 from canbao.ingest.headers import HeaderMap, map_headers
 from canbao.ingest.readers import RawFile, read_file, unclosed_quote
-from canbao.pipeline import PeriodContext
 from canbao.schema import EXTRACTS, Extract
 
 RECONCILIATION_COLUMNS = [

@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
 from canbao.linkage import model as mdl
 from canbao.linkage.link import model_path
-from canbao.pipeline import PeriodContext
 
 
 def load_linker(engine: Engine, cfg: Config, ctx: PeriodContext):

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from canbao.config import Config
+from canbao.core.context import PeriodContext
 from canbao.engine import Engine
 from canbao.linkage import memory as mem
 from canbao.linkage import model as mdl
@@ -30,7 +31,6 @@ from canbao.linkage.review import (
     why_text,
     write_review_workbook,
 )
-from canbao.pipeline import PeriodContext
 
 BEST_TABLE = "link_best"
 REVIEW_TABLE = "review_queue"

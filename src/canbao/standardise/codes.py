@@ -28,7 +28,7 @@ SCHEMES: dict[str, str] = {
     "510": "生育保险",
 }
 
-# Names and real variants → contract code (domain.md §2.2). Legacy schemes (380 新型农村合作医疗,
+# Names and real variants → contract code (contract §8.2). Legacy schemes (380 新型农村合作医疗,
 # 391 城镇居民基本医疗保险, 新农保) are not contract families: map them in params if wanted.
 SCHEME_ALIASES: dict[str, str] = {
     "企业职工基本养老保险": "110",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from canbao.privacy import mask_id_sql
 from canbao.rosters import OUTCOMES
 
-# 核实情况 → what classify applies (domain §3, §4.2). The person was surveyed because
+# 核实情况 → what classify applies (contract §8.3). The person was surveyed because
 # the district's own data showed no insurance, so insurance found only by the
 # survey is ``insured_elsewhere`` (another 统筹区 or the provincial 职保 pool),
 # except 我区参加居保 (our own 居保, the extract lagging) → ``insured_local``.
