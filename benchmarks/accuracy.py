@@ -310,7 +310,7 @@ def run_demo(
 ) -> dict[str, float]:
     import dataclasses
 
-    from canbao.config import load_config
+    from canbao.core.config import load_config
     from canbao.core.context import period_context
     from canbao.demo import generate, load_truth
     from canbao.pipeline import open_registry

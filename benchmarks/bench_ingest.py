@@ -20,9 +20,9 @@ import psutil
 from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run)
 
 from canbao.clean import standardise
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 from canbao.ingest import load_period
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from canbao.config import load_config
+from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.orchestrate import (
     NotebookTask,

@@ -23,7 +23,7 @@ DISTRICT = "430302"
 
 def run_engine(kind: str, raw: Path, out: Path, master: str) -> dict[str, float]:
     """Every period of ``raw`` into ``out``; seconds per stage, summed over periods."""
-    from canbao.config import load_config
+    from canbao.core.config import load_config
     from canbao.core.context import find_periods, period_context
     from canbao.pipeline import open_registry, stages
 

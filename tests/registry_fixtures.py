@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 # Who and where a person is, then their statuses: the two halves of a registry row.
 PERSON_COLUMNS = (

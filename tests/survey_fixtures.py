@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao import refdata
-from canbao.config import Config, SurveyConfig
+from canbao.core import refdata
+from canbao.core.config import Config, SurveyConfig
 from canbao.core.context import PeriodContext
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 DISTRICT = "430302"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -19,7 +19,7 @@ from registry_fixtures import (
     register_survey_tasks,
 )
 
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 DISTRICT = "430302"
 P1, P2 = dt.date(2026, 11, 15), dt.date(2026, 11, 30)
@@ -130,7 +130,7 @@ SYNTH_PERIODS = [
 
 def build_synthetic(engine: DuckDBEngine, seed: int = 7, per_village: int = 40) -> None:
     """All townships/villages of 雨湖区 (bundled list), coverage improving period by period."""
-    from canbao import refdata
+    from canbao.core import refdata
 
     rng = random.Random(seed)
     vil = refdata.villages(DISTRICT)

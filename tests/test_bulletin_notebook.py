@@ -11,7 +11,7 @@ import pytest
 from test_bulletin_data import SYNTH_PERIODS, build_synthetic
 
 from canbao import render
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "40_bulletin.ipynb"
 

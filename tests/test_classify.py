@@ -23,7 +23,7 @@ from test_registry_helpers import (
     student_row,
 )
 
-from canbao.tables import scalar
+from canbao.core.catalog import scalar
 
 OUT_OF_SCOPE = ("deceased", "moved_out", "cancelled")
 REF = "2026-10-31"  # the period's extract date = reference date

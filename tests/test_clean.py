@@ -16,9 +16,9 @@ from test_ingest import (
 )
 
 from canbao.clean import TABLE_COLUMNS, standardise
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 from canbao.ingest import load_period
 
 PERIOD = "2026-06-30"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from canbao import refdata
-from canbao.config import load_config
+from canbao.core import refdata
+from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
-from canbao.engine import open_engine
-from canbao.privacy import mask_id, mask_id_sql
+from canbao.core.engine import open_engine
+from canbao.core.privacy import mask_id, mask_id_sql
 
 
 def test_mask_is_first6_stars_last4() -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from canbao import schema
+from canbao.core import schema
 from canbao.demo import generate, load_truth
 from canbao.demo.periods import period_dates
 from canbao.standardise.idnumber import fold_id, validate_id

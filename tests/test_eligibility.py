@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canbao import eligibility as el
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 REF = dt.date(2026, 10, 31)
 _ENGINE = DuckDBEngine()  # one connection for the property test's many examples

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from canbao.config import load_config
+from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.demo import generate, load_truth
 from canbao.pipeline import run_period

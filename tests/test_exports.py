@@ -23,7 +23,7 @@ from test_registry_helpers import (
 )
 
 from canbao import exports
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 ZHANG = make_id("1962-03-15", 11)
 LIU = make_id("1958-07-02", 22)

@@ -4,7 +4,7 @@ Each case damages one file of a valid demo period. The period then either ingest
 with ``rows_read = rows_loaded + rows_rejected`` for every file, every data row either
 in ``raw_<extract>`` or in ``rejects`` (named by file, row, column and reason) and the
 good rows of the damaged file still loaded, or it is refused with one
-:class:`~canbao.errors.InputError` that names the file (and the row and column where
+:class:`~canbao.core.errors.InputError` that names the file (and the row and column where
 there is one). Never another exception type, never a row dropped without a word.
 
 Each case's docstring records the decision where the contract is silent.
@@ -34,10 +34,10 @@ from hostile_fixtures import (
 )
 
 from canbao.clean import standardise
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.engine import DuckDBEngine
-from canbao.errors import InputError
+from canbao.core.engine import DuckDBEngine
+from canbao.core.errors import InputError
 from canbao.ingest import load_period
 
 Case = Callable[[Path, dict[str, Table]], Loads | Fails]

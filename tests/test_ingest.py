@@ -9,14 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.engine import DuckDBEngine
-from canbao.errors import InputError
+from canbao.core.engine import DuckDBEngine
+from canbao.core.errors import InputError
+from canbao.core.schema import EXTRACTS, HUKOU
 from canbao.ingest import load_period
 from canbao.ingest.headers import fold_header
 from canbao.ingest.readers import float_text
-from canbao.schema import EXTRACTS, HUKOU
 
 HUKOU_HEADER = list(HUKOU.columns)
 ENROLL_HEADER = [

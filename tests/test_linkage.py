@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from pypinyin import lazy_pinyin
 
-from canbao.config import Config, LinkageConfig
+from canbao.core.config import Config, LinkageConfig
 from canbao.core.context import PeriodContext
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 from canbao.linkage import link_period
 from canbao.linkage.exact import link_exact
 from canbao.linkage.inputs import build_link_rows

@@ -12,10 +12,10 @@ import pytest
 import test_linkage
 from test_linkage import CFG, canon_name, engine_with, make_id
 
-from canbao.config import config_from_dict
+from canbao.core.config import config_from_dict
 from canbao.core.context import PeriodContext, find_periods, period_context
+from canbao.core.engine import DuckDBEngine
 from canbao.demo import generate
-from canbao.engine import DuckDBEngine
 from canbao.linkage import link_period
 from canbao.linkage import model as mdl
 from canbao.pipeline import run_period

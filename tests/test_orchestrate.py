@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from canbao import manifest as mf
-from canbao.errors import RegistryBusy
+from canbao.core.errors import RegistryBusy
 from canbao.orchestrate import (
     RunRequest,
     _up_to_date,

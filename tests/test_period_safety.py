@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from canbao.config import config_from_dict, load_config
+from canbao.core.config import config_from_dict, load_config
 from canbao.core.context import find_periods, period_context
+from canbao.core.engine import DuckDBEngine
+from canbao.core.errors import InputError, PeriodAborted
 from canbao.demo import generate
-from canbao.engine import DuckDBEngine
-from canbao.errors import InputError, PeriodAborted
 from canbao.pipeline import run_period
 
 DISTRICT = "430302"
@@ -40,7 +40,7 @@ CHILD = """
 import os, signal, sys
 from pathlib import Path
 import canbao.pipeline as pl
-from canbao.config import load_config
+from canbao.core.config import load_config
 
 period_dir, out_root, point = sys.argv[1], sys.argv[2], sys.argv[3]
 

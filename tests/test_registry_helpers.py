@@ -15,9 +15,9 @@ import opencc
 import pandas as pd
 from pypinyin import lazy_pinyin
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import DuckDBEngine, Engine
+from canbao.core.engine import DuckDBEngine, Engine
 
 DISTRICT = "430302"
 TOWN = "430302001"
@@ -171,7 +171,7 @@ def employer_row(row: int, credit: str | None, name: str | None, valid: bool) ->
 
 
 def config(max_share: float = 0.5) -> Config:
-    from canbao.config import config_from_dict
+    from canbao.core.config import config_from_dict
 
     return config_from_dict(
         {"district_code": DISTRICT, "safety": {"max_unusable_id_share": max_share}}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 from canbao.standardise.idnumber import (
     IdResult,
     birth_from_id,

@@ -20,7 +20,7 @@ from survey_fixtures import (
 )
 
 from canbao import survey
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 V1 = "430302001001"  # 雨湖路社区居委会 of 雨湖路街道

@@ -38,7 +38,7 @@ from survey_fixtures import make_cfg, make_ctx, make_engine
 from survey_hostile_corpus import CASES, Expect, Kit
 
 from canbao import survey
-from canbao.engine import DuckDBEngine
+from canbao.core.engine import DuckDBEngine
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 TABLES = ("survey_results", "survey_tasks", "survey_rejects", "survey_return_rows")

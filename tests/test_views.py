@@ -10,7 +10,7 @@ import pytest
 
 from canbao import views
 from canbao.core.context import period_context
-from canbao.engine import open_engine
+from canbao.core.engine import open_engine
 from canbao.truth import link_accuracy
 
 P1 = dt.date(2026, 1, 15)

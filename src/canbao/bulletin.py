@@ -57,11 +57,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from canbao import refdata
+from canbao.core import refdata
 
 if TYPE_CHECKING:
-    from canbao.config import Config
-    from canbao.engine import Engine
+    from canbao.core.config import Config
+    from canbao.core.engine import Engine
 
 Level = Literal["township", "village"]
 

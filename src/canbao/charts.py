@@ -1,4 +1,4 @@
-"""Charts of the 进展通报 (matplotlib, Chinese labels through :mod:`canbao.fonts`).
+"""Charts of the 进展通报 (matplotlib, Chinese labels through :mod:`canbao.core.fonts`).
 
 Each function takes a frame from :mod:`canbao.bulletin` and returns a
 ``matplotlib.figure.Figure`` built without pyplot (no global state, nothing shown);
@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from canbao import fonts
+from canbao.core import fonts
 
 PENSION_TARGET = 0.90  # contract §8.1: 基本养老 参保率 above 90%
 COLORS = {

@@ -9,12 +9,12 @@ findings first, because ``needs_correction`` depends on them.
 from __future__ import annotations
 
 from canbao import eligibility as el
-from canbao.config import Config
+from canbao.core.catalog import table_columns, table_names
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.findings import build_findings
 from canbao.survey.tables import STAGED, with_staged_sql
-from canbao.tables import table_columns, table_names
 
 SURVEY_COLUMNS: tuple[str, ...] = ("outcome", "exemption")
 

@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 
 # Raw tables and which of their columns feed each mapping.
 _ID_SOURCES = ("raw_hukou", "raw_residents", "raw_enrollment", "raw_national_match", "raw_students")

@@ -7,8 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from canbao import messages
-from canbao.errors import CanbaoError, ExitCode
+from canbao.core import messages
+from canbao.core.errors import CanbaoError, ExitCode
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:

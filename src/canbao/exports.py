@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from canbao.config import Config
+from canbao.core.catalog import table_names
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
-from canbao.privacy import mask_id_sql
-from canbao.tables import table_names
+from canbao.core.engine import Engine
+from canbao.core.privacy import mask_id_sql
 
 REGISTRY_CSV_COLUMNS: tuple[str, ...] = (
     "person_id", "id_number", "name", "sex", "birth_date", "population",

@@ -11,8 +11,8 @@ Person findings (DUPLICATE_*, DECEASED_*) have one row per person and code, empt
 from __future__ import annotations
 
 from canbao import eligibility as el
-from canbao.engine import Engine
-from canbao.privacy import mask_id_sql
+from canbao.core.engine import Engine
+from canbao.core.privacy import mask_id_sql
 
 FINDING_COLUMNS = "origin, finding, person_id, file, source_row, detail"
 ID_FINDING_OF_STATUS = {

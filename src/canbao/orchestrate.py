@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from canbao import manifest as mf
-from canbao.config import Config, load_config
+from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, period_context
-from canbao.errors import InputError, RegistryBusy
+from canbao.core.errors import InputError, RegistryBusy
 
 KERNEL_NAME = "canbao"
 DISTRICT_NB = "10_district.ipynb"
@@ -270,13 +270,13 @@ def township_list(cfg: Config, ctx: PeriodContext) -> list[tuple[str, str]]:
 
 def _township_names(cfg: Config, ctx: PeriodContext) -> dict[str, str]:
     """Names from params, else the hukou extract (as loaded), else the bundled list."""
-    from canbao import refdata
+    from canbao.core import refdata
 
     names: dict[str, str] = {}
     ref = refdata.townships(ctx.district_code)
     names.update(dict(zip(ref["code"], ref["name"], strict=True)))
     if ctx.registry_path.exists():
-        from canbao.engine import open_engine
+        from canbao.core.engine import open_engine
 
         eng = open_engine("duckdb", ctx.registry_path, read_only=True)
         try:
@@ -434,7 +434,7 @@ def township_tasks(
             title = f"{name} {period} 全民参保登记比对结果"
             tasks.append(_unit_task(req, ctx, "township", TOWNSHIP_NB, code, name, title))
     if (req.notebook_dir / BULLETIN_NB).exists():
-        from canbao import refdata
+        from canbao.core import refdata
 
         district = cfg.district_name or refdata.county_name(ctx.district_code) or ctx.district_code
         out = ctx.out_dir / "bulletins"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from canbao import classify, clean, exports, linkage, registry, survey
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_engine
 from canbao.ingest import load_period
 
 Stage = Callable[[Engine, Config, PeriodContext], object]

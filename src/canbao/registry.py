@@ -25,14 +25,14 @@ import sys
 from pathlib import Path
 
 from canbao.changelog import changelog_insert_sql
-from canbao.config import Config
+from canbao.core.catalog import has_table, scalar
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine, open_engine
-from canbao.errors import PeriodAborted
+from canbao.core.engine import Engine, open_engine
+from canbao.core.errors import PeriodAborted
+from canbao.core.privacy import mask_id_sql
 from canbao.exports import registry_csv_sql, write_query_csv
-from canbao.privacy import mask_id_sql
 from canbao.survey.tables import STAGED, apply_staged_sql
-from canbao.tables import has_table, scalar
 
 # ---------------------------------------------------------------- persistent tables
 

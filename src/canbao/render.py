@@ -5,7 +5,7 @@ the custom template ``canbao_bulletin`` (no code, no CDN scripts, no JupyterLab
 CSS, charts inline as data: URIs). WeasyPrint then prints that same HTML to
 PDF: no browser, CSS paged media for the running header and page numbers,
 fonts embedded as subsets from the pip CJK font (hermetic fontconfig, see
-:mod:`canbao.fonts`), and byte-identical output for identical input. Chromium
+:mod:`canbao.core.fonts`), and byte-identical output for identical input. Chromium
 ``--print-to-pdf`` embeds a creation date and needs 476 MB; xelatex drops CJK
 with the stock template and needs 736 MB.
 """
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from canbao import fonts
+from canbao.core import fonts
 
 TEMPLATE = "canbao_bulletin"
 DROP_TAGS = {"parameters", "injected-parameters", "remove-cell"}
@@ -121,7 +121,7 @@ def index_html(
     district_code: str, periods: list[tuple[str, list[tuple[str, str, str, bool]]]]
 ) -> str:
     """The index page (runs nothing): per period, rows of (code, title, html name, has pdf)."""
-    from canbao import refdata
+    from canbao.core import refdata
 
     name = f"{refdata.county_name(district_code) or ''}（{district_code}）"
     parts = [

@@ -36,7 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from canbao.privacy import mask_id
+from canbao.core.privacy import mask_id
 
 # 核实情况 (contract §8.4) with the 湖南 import code 参保意愿/状态 + reason or 身份.
 OUTCOMES: tuple[tuple[str, str], ...] = (

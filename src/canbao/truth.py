@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 
 POPULATION_EXTRACTS = ("hukou", "residents")
 METHODS = ("exact_id", "repaired_id", "probabilistic", "unlinked")

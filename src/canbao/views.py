@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine, open_engine
-from canbao.privacy import mask_id
+from canbao.core.engine import Engine, open_engine
+from canbao.core.privacy import mask_id
 
 FINDING_LABELS = {
     "ID_INVALID": "身份证号码错误",

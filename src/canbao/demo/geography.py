@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from canbao import refdata
+from canbao.core import refdata
 
 _TOWN_ROOTS = [
     "城关",

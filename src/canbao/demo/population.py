@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from canbao import refdata
+from canbao.core import refdata
 from canbao.demo import ids, names
 from canbao.demo.geography import divisions
 

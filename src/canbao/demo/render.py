@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from canbao import schema
+from canbao.core import schema
 from canbao.demo import ids
 from canbao.demo.csvout import write_csv
 from canbao.demo.faults import EST_NAMES, NM_SCHEME_NAMES, SCHEME_NAMES

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from canbao import refdata
+from canbao.core import refdata
 from canbao.demo.xlsx import write_xlsx
 from canbao.rosters import (
     COVERAGE_NAMES,

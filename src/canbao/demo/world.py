@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from canbao import refdata
+from canbao.core import refdata
 from canbao.demo import ids
 from canbao.demo.population import build_population, other_regions
 

@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from canbao.errors import InputError
-from canbao.schema import Extract
+from canbao.core.errors import InputError
+from canbao.core.schema import Extract
 
 READABLE_SUFFIXES = (".xlsx", ".csv", ".xls", ".xlsm")
 # Where a sender's other exports may hide: a stem with these suffixes is refused, not skipped.

@@ -12,8 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from canbao.errors import InputError
-from canbao.schema import Extract
+from canbao.core.errors import InputError
+from canbao.core.schema import Extract
 
 _DROP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff*＊()\[\]【】]+")
 

@@ -1,7 +1,7 @@
 """Stage 1: load a period's extracts into ``raw_<extract>``, ``rejects`` and ``reconciliation``.
 
 All files are read and checked before any table is replaced, so a bad file raises one
-:class:`~canbao.errors.InputError` and leaves the previous period's tables as they were.
+:class:`~canbao.core.errors.InputError` and leaves the previous period's tables as they were.
 Every data row is either loaded or rejected (``rows_read = rows_loaded + rows_rejected``).
 """
 
@@ -17,14 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
-from canbao.errors import InputError
+from canbao.core.engine import Engine
+from canbao.core.errors import InputError
+from canbao.core.schema import EXTRACTS, Extract
 from canbao.ingest.files import find_extract_files, unexpected_files
 from canbao.ingest.headers import HeaderMap, map_headers
 from canbao.ingest.readers import RawFile, read_file, unclosed_quote
-from canbao.schema import EXTRACTS, Extract
 
 RECONCILIATION_COLUMNS = [
     "extract",

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from canbao.errors import InputError
+from canbao.core.errors import InputError
 from canbao.workbook import (
     OLE_SIGNATURE,
     ZIP_SIGNATURE,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.linkage import model as mdl
 from canbao.linkage.link import model_path
 
@@ -86,7 +86,7 @@ def sample_links(engine: Engine, cfg: Config, per_band: int = 3) -> pd.DataFrame
 def waterfall_chart(linker: Any, pairs: pd.DataFrame, *, mask_ids: bool = True):
     """Waterfall of how each sampled pair's weight adds up. IDs are masked unless
     ``mask_ids=False`` (the notebook's HTML may leave the office)."""
-    from canbao.privacy import mask_id
+    from canbao.core.privacy import mask_id
 
     records = pairs.drop(columns=["best", "band"], errors="ignore").to_dict("records")
     for r in records:

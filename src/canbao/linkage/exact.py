@@ -8,7 +8,7 @@ carry no check character, so they also need the name and birth date to agree.
 
 from __future__ import annotations
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.linkage.inputs import ROWS_TABLE, scalar, table_columns
 
 SETTLED_TABLE = "link_settled"

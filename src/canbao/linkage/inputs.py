@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 
 SOURCES = ("enrollment", "national_match", "students")
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.linkage import memory as mem
 from canbao.linkage import model as mdl
 from canbao.linkage.exact import SETTLED_TABLE, link_exact

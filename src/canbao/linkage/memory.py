@@ -27,7 +27,7 @@ import json
 import shutil
 from pathlib import Path
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.linkage.exact import SETTLED_TABLE
 from canbao.linkage.inputs import (
     ROWS_TABLE,

@@ -14,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from canbao.config import Config, LinkageConfig
-from canbao.engine import Engine, scoring_engine, transfer
+from canbao.core.config import Config, LinkageConfig
+from canbao.core.engine import Engine, scoring_engine, transfer
 from canbao.linkage.exact import SETTLED_TABLE
 from canbao.linkage.inputs import ROWS_TABLE, id_hint_sql, scalar
 

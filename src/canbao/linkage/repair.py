@@ -8,7 +8,7 @@ clerk makes copying a number — generated in SQL and joined to persons' IDs.
 
 from __future__ import annotations
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.linkage.exact import SETTLED_TABLE, UNIQUE_IDS_TABLE, identity_agrees_sql
 from canbao.linkage.inputs import ROWS_TABLE
 from canbao.standardise.idnumber import check_char_sql, is_valid_id18_sql

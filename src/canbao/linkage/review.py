@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.engine import Engine
-from canbao.errors import InputError
+from canbao.core.engine import Engine
+from canbao.core.errors import InputError
+from canbao.core.privacy import mask_id
 from canbao.linkage.inputs import row_key_sql
-from canbao.privacy import mask_id
 
 DECISIONS_TABLE = "review_decisions"
 YES, NO = "是", "否"

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canbao.refdata import PROVINCE_PREFIXES, is_known_region_prefix
+from canbao.core.refdata import PROVINCE_PREFIXES, is_known_region_prefix
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"

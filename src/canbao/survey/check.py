@@ -3,7 +3,7 @@ verdict (accepted, duplicate, rejected) against the tasks and earlier imports.""
 
 from __future__ import annotations
 
-from canbao.privacy import mask_id_sql
+from canbao.core.privacy import mask_id_sql
 from canbao.rosters import OUTCOMES
 
 # 核实情况 → what classify applies (contract §8.3). The person was surveyed because

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.config import Config
+from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 from canbao.regforms import write_registration_forms
 from canbao.rosters import RosterMeta, roster_values, write_ledger, write_roster, write_summary
 from canbao.survey.places import _place, district_name, place_names

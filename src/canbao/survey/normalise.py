@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from canbao.privacy import mask_id
+from canbao.core.privacy import mask_id
 from canbao.rosters import OUTCOME_NAMES, REASONS
 
 RETURN_FIELDS = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from canbao import refdata
-from canbao.config import Config
-from canbao.engine import Engine
+from canbao.core import refdata
+from canbao.core.config import Config
+from canbao.core.engine import Engine
 from canbao.rosters import safe_name
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from canbao.privacy import mask_id
+from canbao.core.privacy import mask_id
 from canbao.rosters import FONT, Column
 from canbao.survey.places import _place
 

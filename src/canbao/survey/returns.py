@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.config import Config, load_config
+from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, period_context
-from canbao.engine import Engine, open_engine
-from canbao.errors import InputError
+from canbao.core.engine import Engine, open_engine
+from canbao.core.errors import InputError
 from canbao.rosters import REASONS
 from canbao.survey.check import OUTCOME_RULES, _checked_sql, _judged_sql, _values_sql, _verdict_sql
 from canbao.survey.normalise import _INPUT_COLUMNS, _normalise_rows

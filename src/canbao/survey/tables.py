@@ -9,7 +9,7 @@ leaves the persistent survey tables as they were (the re-run's stage 5 rebuilds 
 
 from __future__ import annotations
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 
 # persistent table → its staging table (same columns, rebuilt empty by every stage 5)
 STAGED = {

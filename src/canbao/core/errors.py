@@ -1,6 +1,6 @@
 """Errors a statistician can act on: each names the file, and the row and column where known.
 
-Every error carries a message *code* from :mod:`canbao.messages` (the Chinese text is
+Every error carries a message *code* from :mod:`canbao.core.messages` (the Chinese text is
 looked up there) and the exit code the CLI returns for it (documented in the README).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from canbao import messages
+from canbao.core import messages
 
 
 class ExitCode(IntEnum):

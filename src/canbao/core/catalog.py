@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from canbao.engine import Engine
+from canbao.core.engine import Engine
 
 
 def scalar(engine: Engine, sql: str, params: Sequence[Any] | None = None) -> Any:
