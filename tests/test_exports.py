@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from registry_fixtures import REGISTRY_COLUMNS
@@ -24,6 +26,7 @@ from test_registry_helpers import (
 
 from canbao import exports
 from canbao.core.engine import DuckDBEngine
+from canbao.report import excel_copies
 
 ZHANG = make_id("1962-03-15", 11)
 LIU = make_id("1958-07-02", 22)
@@ -68,8 +71,9 @@ def _engine(order: int = 1) -> DuckDBEngine:
     e.register_df(
         "rejects",
         pd.DataFrame(
-            {"file": ["hukou.csv"], "source_row": [4], "column": ["公民身份号码"],
-             "reason": ["no ID and no name"], "value": [None]}
+            {"file": ["hukou.csv", "hukou.csv"], "source_row": [4, 5],
+             "column": ["公民身份号码", "公民身份号码"],
+             "reason": ["no_id_no_name", "summary_row"], "value": [None, "=SUM(B2:B9)"]}
         ),
     )  # fmt: skip
     return e
@@ -96,7 +100,9 @@ def test_headers_are_the_contract_columns_in_order(written: dict[str, Path]) -> 
         "extract", "file", "rows_read", "rows_loaded", "rows_rejected", "extra_columns",
         "unknown_codes",
     ]  # fmt: skip
-    assert _read(written["rejects"])[0] == ["file", "source_row", "column", "reason", "value"]
+    assert _read(written["rejects"])[0] == [
+        "file", "source_row", "column", "reason", "value", "reason_text",
+    ]  # fmt: skip
 
 
 def test_utf8_newline_endings_and_no_bom(written: dict[str, Path]) -> None:
@@ -146,8 +152,11 @@ def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -
         ["hukou", "hukou.csv", "4", "3", "1", "备注", "1"],
     ]
     assert _read(written["rejects"])[1:] == [
-        ["hukou.csv", "4", "公民身份号码", "no ID and no name", ""]
-    ]
+        ["hukou.csv", "4", "公民身份号码", "no_id_no_name", "",
+         "公民身份号码和姓名均为空，无法识别是谁"],
+        ["hukou.csv", "5", "公民身份号码", "summary_row", "=SUM(B2:B9)",
+         "合计、小计等汇总行，不是人员数据"],
+    ]  # fmt: skip
     changes = _read(written["changelog"])
     assert changes[0] == ["period", "person_id", "change", "field", "old_value", "new_value"]
     assert [r[2] for r in changes[1:]] == ["新增"] * 3
@@ -159,6 +168,47 @@ def test_same_inputs_in_another_row_order_give_identical_bytes(
     again = run_period(_engine(order=-1), _period(order=-1), "2026-10-31", tmp_path)
     for name, path in written.items():
         assert again[name].read_bytes() == path.read_bytes(), name
+        copy = f"xlsx/{name}.xlsx"
+        assert (again[name].parent / copy).read_bytes() == (path.parent / copy).read_bytes(), copy
+
+
+def _copy(written: dict[str, Path], name: str) -> openpyxl.worksheet.worksheet.Worksheet:
+    return openpyxl.load_workbook(written[name].parent / "xlsx" / f"{name}.xlsx").active
+
+
+def test_every_export_has_an_excel_copy_with_chinese_titles_and_text_cells(
+    written: dict[str, Path],
+) -> None:
+    for name, path in written.items():
+        ws = _copy(written, name)
+        header = _read(path)[0]
+        titles = [c.value for c in ws[1]]
+        assert titles == [excel_copies.COLUMN_TITLES[c] for c in header], name
+        assert all(re.search(r"[\u4e00-\u9fff]", t) for t in titles), name
+        assert ws.freeze_panes == "A2"
+        cells = [c for row in ws.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], name
+        assert all(c.data_type == "s" for c in cells if c.value is not None), name
+        assert ws.max_row == len(_read(path)), name  # every CSV row, no more
+        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        assert all(6 <= w <= 50 for w in widths), name
+
+
+def test_excel_copies_mask_every_id_and_keep_formula_text_as_text(
+    written: dict[str, Path],
+) -> None:
+    registry = _copy(written, "registry")
+    ids = [r[1] for r in registry.iter_rows(min_row=2, values_only=True) if r[1]]
+    assert ids and all(re.fullmatch(r"\d{6}\*{8}[\dX]{4}", i) for i in ids)
+    assert ZHANG[:6] + "********" + ZHANG[-4:] in ids
+    for name in written:
+        values = [str(v) for row in _copy(written, name).iter_rows(values_only=True)
+                  for v in row if v is not None]  # fmt: skip
+        for full in (ZHANG, LIU, STRANGER):
+            assert not any(full in v for v in values), name
+    rejects = _copy(written, "rejects")
+    cell = rejects["E3"]
+    assert cell.value == "=SUM(B2:B9)" and cell.data_type == "s" and cell.quotePrefix
 
 
 def test_missing_optional_tables_give_header_only_files(tmp_path: Path) -> None:
@@ -166,5 +216,8 @@ def test_missing_optional_tables_give_header_only_files(tmp_path: Path) -> None:
     run_period(e, Period(population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1")]),
                "2026-10-31", tmp_path, exports=False)  # fmt: skip
     out = exports.write_exports(e, config(), context("2026-10-31", tmp_path))
-    assert out["rejects"].read_text(encoding="utf-8") == "file,source_row,column,reason,value\n"
+    assert (
+        out["rejects"].read_text(encoding="utf-8")
+        == "file,source_row,column,reason,value,reason_text\n"
+    )
     assert len(_read(out["registry"])) == 2

@@ -1,14 +1,151 @@
-"""The ``canbao`` command: argument parsing only; every action is a library call."""
+"""The ``canbao`` command: argument parsing only; every action is a library call.
+
+Help, errors and the exit-code table are in Chinese (argparse's own English
+messages are translated through :mod:`canbao.core.messages`); option names and the
+message codes in square brackets stay English for scripts.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from canbao.core import messages
 from canbao.core.errors import CanbaoError, ExitCode
+
+PROG = "canbao"
+
+
+# --------------------------------------------------------------------------- Chinese argparse
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' line breaks; the usage line starts with 用法."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
+# argparse's English messages (Python 3.11) → catalogue codes; the first match wins.
+_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"the following arguments are required: (?P<args>.+)"), "usage_required"),
+    (re.compile(r"unrecognized arguments: (?P<args>.+)"), "usage_unrecognized"),
+    (
+        re.compile(r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
+        "usage_invalid_choice",
+    ),
+    (re.compile(r"invalid (?P<kind>\w+) value: (?P<value>.+)"), "usage_invalid_value"),
+    (re.compile(r"expected one argument"), "usage_expected_value"),
+    (
+        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)"),
+        "usage_ambiguous",
+    ),
+)
+_KINDS = {"int": "整数", "float": "数字"}
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's English error as a catalogue line (Chinese + code)."""
+    arg = None
+    m = re.fullmatch(r"argument (?P<arg>[^:]+): (?P<rest>.+)", message, re.S)
+    if m:
+        arg, message = m["arg"], m["rest"]
+    if messages.is_line(message):  # already ours (a type= converter's message)
+        return f"参数 {arg}：{message}" if arg else message
+    for pattern, code in _ARGPARSE_MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            fields = found.groupdict()
+            if "kind" in fields:
+                fields["kind"] = _KINDS.get(fields["kind"], fields["kind"])
+            if code in ("usage_invalid_choice", "usage_invalid_value", "usage_expected_value"):
+                fields["arg"] = arg or ""
+            return messages.line(code, **fields)
+    detail = f"{arg}: {message}" if arg else message
+    return messages.line("usage_error", detail=detail)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose headings, help flag and errors are Chinese; errors exit 2."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出"
+        )
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        text = translate_argparse(message)
+        hint = messages.line("usage_hint", prog=self.prog)
+        self.exit(int(ExitCode.USAGE), f"{PROG}: {text}\n{hint}\n")
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(messages.line("usage_bad_date", value=value)) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(messages.line("usage_not_positive", value=value))
+    return n
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: computed only when asked (it may call git)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """``canbao 0.1.0``, plus the commit when running from a git checkout."""
+    import importlib.metadata as md
+
+    from canbao import __version__
+    from canbao import manifest as mf
+
+    try:
+        version = md.version("canbao")
+    except md.PackageNotFoundError:
+        version = __version__
+    text = f"{PROG} {version}"
+    if mf.repo_root() is not None:
+        state = mf.git_state()
+        if state.get("commit"):
+            text += (
+                f" (git {state['commit'][:12]}{'，有未提交的修改' if state.get('dirty') else ''})"
+            )
+    return text
+
+
+def exit_codes_text() -> str:
+    """The exit-code table for ``--help`` (the ExitCode enum is the source)."""
+    rows = [f"  {int(c):>3}  {messages.text('exit_' + c.name.lower())}" for c in ExitCode]
+    rows.append(f"  130  {messages.text('exit_interrupted')}")
+    return "退出码：\n" + "\n".join(rows)
+
+
+# --------------------------------------------------------------------------- commands
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
@@ -32,7 +169,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         Path(a.district_dir),
         out_root=Path(a.out),
         params_dir=Path(a.params),
-        period=dt.date.fromisoformat(a.period) if a.period else None,
+        period=a.period,
         workers=a.workers,
         notebooks=not a.no_notebooks,
         force=a.force,
@@ -48,7 +185,7 @@ def _cmd_verify(a: argparse.Namespace) -> int:
 def _cmd_export(a: argparse.Namespace) -> int:
     from canbao.registry import export_as_of_cli
 
-    return export_as_of_cli(Path(a.registry), dt.date.fromisoformat(a.as_of), Path(a.to))
+    return export_as_of_cli(Path(a.registry), a.as_of, Path(a.to))
 
 
 def _cmd_import_returns(a: argparse.Namespace) -> int:
@@ -57,45 +194,177 @@ def _cmd_import_returns(a: argparse.Namespace) -> int:
     return import_returns_cli(Path(a.period_dir), out_root=Path(a.out), params_dir=Path(a.params))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="canbao", description="全民参保登记: district pipeline")
-    sub = p.add_subparsers(dest="command", required=True)
+def _cmd_status(a: argparse.Namespace) -> int:
+    from canbao.run.status import status_cli
 
-    d = sub.add_parser("demo", help="generate a synthetic demo district with its truth")
-    d.add_argument("--district", default="430302")
-    d.add_argument("--people", type=int, default=50_000)
-    d.add_argument("--seed", type=int, default=20261128)
-    d.add_argument("--periods", type=int, default=3)
-    d.add_argument("--raw", default="data/raw", help="root of extract folders (default data/raw)")
+    return status_cli(
+        Path(a.report_dir) if a.report_dir else None,
+        out_root=Path(a.out),
+        raw=Path(a.raw) if a.raw else None,
+        params_dir=Path(a.params) if a.params else None,
+    )
+
+
+def _examples(*lines: str) -> str:
+    return "示例：\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = ChineseArgumentParser(
+        prog=PROG,
+        description="全民参保登记：区县数据的清理、比对、登记库、花名册与通报（可复现分析）。",
+        epilog=_examples(
+            "canbao demo --people 2000 --periods 2",
+            "canbao run data/raw/430302",
+            "canbao status reports/430302",
+        )
+        + "\n\n"
+        + exit_codes_text(),
+    )
+    p.add_argument(
+        "--version", action=_VersionAction, help="显示版本（从 git 检出运行时附提交号）并退出"
+    )
+    sub = p.add_subparsers(dest="command", required=True, title="子命令", metavar="<子命令>")
+
+    d = sub.add_parser(
+        "demo",
+        help="生成一个模拟区县（各期提取数据及其真值）",
+        description="生成模拟区县：各期的户籍、常住、参保等提取文件，以及用于检验的真值。",
+        epilog=_examples(
+            "canbao demo",
+            "canbao demo --district 430302 --people 2000 --periods 2 --raw /tmp/raw --truth /tmp/truth",
+        ),
+    )
     d.add_argument(
-        "--truth", default="data/truth", help="root of truth folders (default data/truth)"
+        "--district",
+        default="430302",
+        metavar="CODE",
+        help="区县代码（GB/T 2260 六位，默认 430302 雨湖区）",
+    )
+    d.add_argument(
+        "--people", metavar="N", type=_positive_int, default=50_000, help="模拟人数（默认 50000）"
+    )
+    d.add_argument(
+        "--seed",
+        metavar="N",
+        type=int,
+        default=20261128,
+        help="随机种子：种子相同则数据逐字节相同（默认 20261128）",
+    )
+    d.add_argument(
+        "--periods", metavar="N", type=_positive_int, default=3, help="生成的半月期数（默认 3）"
+    )
+    d.add_argument(
+        "--raw", metavar="DIR", default="data/raw", help="提取数据的根目录（默认 data/raw）"
+    )
+    d.add_argument(
+        "--truth", metavar="DIR", default="data/truth", help="真值的根目录（默认 data/truth）"
     )
     d.set_defaults(func=_cmd_demo)
 
-    r = sub.add_parser("run", help="run a district folder data/raw/<district_code>")
-    r.add_argument("district_dir")
-    r.add_argument("--period", help="YYYY-MM-DD: one period (earlier ones first if not yet run)")
-    r.add_argument("--out", default="reports")
-    r.add_argument("--params", default="params")
-    r.add_argument("--workers", type=int, default=None)
-    r.add_argument("--no-notebooks", action="store_true", help="district stage only, no notebooks")
-    r.add_argument("--force", action="store_true", help="re-run periods even if up to date")
+    r = sub.add_parser(
+        "run",
+        help="按日期顺序运行一个区县目录 data/raw/<区县代码> 的各期",
+        description="运行区县各期：已是最新（输入、参数、代码、笔记本均未变）的期次跳过。",
+        epilog=_examples(
+            "canbao run data/raw/430302",
+            "canbao run data/raw/430302 --period 2026-01-31",
+            "canbao run data/raw/430302 --out /tmp/reports --workers 2 --force",
+        )
+        + "\n\n"
+        + exit_codes_text(),
+    )
+    r.add_argument(
+        "district_dir", help="区县提取目录 data/raw/<区县代码>，内含各期 YYYY-MM-DD 目录"
+    )
+    r.add_argument(
+        "--period",
+        metavar="YYYY-MM-DD",
+        type=_iso_date,
+        help="只运行到这一期（YYYY-MM-DD）；更早未运行的期次先运行",
+    )
+    r.add_argument("--out", metavar="DIR", default="reports", help="输出根目录（默认 reports）")
+    r.add_argument(
+        "--params",
+        metavar="DIR",
+        default="params",
+        help="参数目录，内含 <区县代码>.yaml（默认 params）",
+    )
+    r.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help="并行执行乡镇笔记本的进程数（默认取参数文件中的 workers）",
+    )
+    r.add_argument(
+        "--no-notebooks", action="store_true", help="只运行区级数据阶段，不执行笔记本、不生成通报"
+    )
+    r.add_argument("--force", action="store_true", help="即使已是最新也重新运行")
     r.set_defaults(func=_cmd_run)
 
-    v = sub.add_parser("verify", help="re-execute a period from its manifest and compare outputs")
-    v.add_argument("report_dir", help="reports/<district_code>/<period>")
+    s = sub.add_parser(
+        "status",
+        help="列出各期状态：已是最新、输入已变、失败或未运行",
+        description=(
+            "列出区县各期的状态、最近运行时间和首页位置；判断“已是最新”的方法与 run 完全相同。"
+        ),
+        epilog=_examples(
+            "canbao status", "canbao status reports/430302", "canbao status --out /tmp/reports"
+        ),
+    )
+    s.add_argument(
+        "report_dir",
+        nargs="?",
+        help="区县输出目录 reports/<区县代码>（省略时列出 --out 下的所有区县）",
+    )
+    s.add_argument(
+        "--out",
+        metavar="DIR",
+        default="reports",
+        help="省略区县目录时查找的输出根目录（默认 reports）",
+    )
+    s.add_argument(
+        "--raw",
+        metavar="DIR",
+        help="区县提取目录 data/raw/<区县代码>（默认取最近一次运行记录的目录）",
+    )
+    s.add_argument("--params", metavar="DIR", help="参数目录（默认取最近一次运行记录的目录）")
+    s.set_defaults(func=_cmd_status)
+
+    v = sub.add_parser(
+        "verify",
+        help="按运行记录（manifest）重新执行一期并逐字节比对输出",
+        description="在临时目录中按 manifest.json 重新执行一期，并逐一比对输出文件。",
+        epilog=_examples("canbao verify reports/430302/2026-01-31"),
+    )
+    v.add_argument("report_dir", help="一期的输出目录 reports/<区县代码>/<YYYY-MM-DD>")
     v.set_defaults(func=_cmd_verify)
 
-    e = sub.add_parser("export", help="export the registry as it stood on a date")
-    e.add_argument("registry", help="reports/<district_code>/registry.duckdb")
-    e.add_argument("--as-of", required=True)
-    e.add_argument("--to", required=True, help="output folder")
+    e = sub.add_parser(
+        "export",
+        help="导出登记库在某一日期的状态（registry.csv）",
+        description="以只读方式打开登记库，写出截至某日的 registry.csv。",
+        epilog=_examples(
+            "canbao export reports/430302/registry.duckdb --as-of 2026-01-31 --to /tmp/asof"
+        ),
+    )
+    e.add_argument("registry", help="登记库文件 reports/<区县代码>/registry.duckdb")
+    e.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", required=True, type=_iso_date, help="截至日期 YYYY-MM-DD"
+    )
+    e.add_argument("--to", metavar="DIR", required=True, help="输出目录")
     e.set_defaults(func=_cmd_export)
 
-    i = sub.add_parser("import-returns", help="validate and import a period's survey_returns/")
-    i.add_argument("period_dir")
-    i.add_argument("--out", default="reports")
-    i.add_argument("--params", default="params")
+    i = sub.add_parser(
+        "import-returns",
+        help="校验并导入一期的入户调查回收表 survey_returns/",
+        description="在期次运行之外校验并导入回收的花名册；通过的行立即写入登记库。",
+        epilog=_examples("canbao import-returns data/raw/430302/2026-02-15"),
+    )
+    i.add_argument("period_dir", help="一期的提取目录 data/raw/<区县代码>/<YYYY-MM-DD>")
+    i.add_argument("--out", metavar="DIR", default="reports", help="输出根目录（默认 reports）")
+    i.add_argument("--params", metavar="DIR", default="params", help="参数目录（默认 params）")
     i.set_defaults(func=_cmd_import_returns)
     return p
 
@@ -116,14 +385,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CanbaoError as exc:
-        print(f"canbao: {exc}", file=sys.stderr)
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("canbao: 已中断 [interrupted]", file=sys.stderr)
+        print(f"{PROG}: {messages.line('interrupted')}", file=sys.stderr)
         return 130
     except Exception:
         log = _log_internal_error()
-        print(f"canbao: {messages.line('internal_error', log=log)}", file=sys.stderr)
+        print(f"{PROG}: {messages.line('internal_error', log=log)}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
 
 

@@ -4,7 +4,8 @@ Every export is one ``SELECT`` whose columns are all text (dates ``YYYY-MM-DD``,
 probabilities with 6 decimals, NULL → empty) under a total ``ORDER BY``, written as
 UTF-8, comma-separated, with a header and ``\\n`` line endings. ``registry.csv`` is
 read from ``registry_history`` so :func:`canbao.registry.export_as_of` reproduces it
-byte for byte. ID numbers outside ``registry.csv`` are masked (contract §5).
+byte for byte. ID numbers outside ``registry.csv`` are masked (contract §5). Each CSV also
+gets an Excel copy in ``exports/xlsx/`` (:mod:`canbao.report.excel_copies`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from canbao.core import messages
 from canbao.core.catalog import table_names
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
@@ -35,7 +37,7 @@ RECONCILIATION_CSV_COLUMNS = (
     "extra_columns",
     "unknown_codes",
 )
-REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value")
+REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value", "reason_text")
 CHANGELOG_CSV_COLUMNS = ("period", "person_id", "change", "field", "old_value", "new_value")
 
 
@@ -92,9 +94,10 @@ def reconciliation_csv_sql() -> str:
 
 
 def rejects_csv_sql() -> str:
-    return """
+    """rejects.csv: the reason code for scripts, then its Chinese text for people."""
+    return f"""
     SELECT file, CAST(source_row AS VARCHAR) AS source_row, "column", reason,
-           CAST(value AS VARCHAR) AS value
+           CAST(value AS VARCHAR) AS value, {messages.sql_case("reason")} AS reason_text
     FROM rejects
     ORDER BY file, source_row, "column" NULLS FIRST, reason NULLS FIRST, value NULLS FIRST
     """
@@ -158,4 +161,7 @@ def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, 
         written[name] = write_query_csv(
             engine, sql if present else "", params, out / f"{name}.csv", columns
         )
+    from canbao.report.excel_copies import write_excel_copies
+
+    write_excel_copies(out, ctx.period)
     return written

@@ -11,6 +11,7 @@ reworded. Add a code here, in its group, before using it anywhere.
 
 from __future__ import annotations
 
+import re
 import string
 
 # --- the catalogue: code -> Chinese template ({field} placeholders) -------------------------
@@ -22,6 +23,36 @@ CATALOGUE: dict[str, str] = {
     # command line and internal errors
     "internal_error": "程序内部错误（不是输入的问题），详细信息已写入 {log}，请把该文件发给维护人员",
     "legacy_message": "{text}",
+    "interrupted": "已中断",
+    # reject reasons: rejects.csv's ``reason`` codes, its ``reason_text`` column is this text
+    "blank_row": "空行",
+    "summary_row": "合计、小计等汇总行，不是人员数据",
+    "repeated_header": "表头在数据中重复出现（多次导出拼接）",
+    "no_id_no_name": "公民身份号码和姓名均为空，无法识别是谁",
+    "no_id": "公民身份号码为空，无法识别是谁",
+    "no_employer_no_code_or_name": "单位编号、统一社会信用代码和单位名称均为空",
+    "nul_byte": "行内含空字符（文件已损坏）",
+    "undecodable": "行内含无法解码的字符（文件编码损坏）",
+    # command line: argparse's own errors (canbao.cli translates them), exit 2
+    "usage_required": "缺少必需的参数：{args}",
+    "usage_unrecognized": "无法识别的参数：{args}",
+    "usage_invalid_choice": "参数 {arg} 的值 {value} 不是可选项（可选：{choices}）",
+    "usage_invalid_value": "参数 {arg} 的值 {value} 无效，应为{kind}",
+    "usage_expected_value": "参数 {arg} 后面缺少取值",
+    "usage_ambiguous": "选项 {option} 有歧义，可能是：{matches}",
+    "usage_error": "命令行参数有误：{detail}",
+    "usage_hint": "运行 {prog} -h 查看帮助和示例",
+    "usage_bad_date": "日期 {value} 无效，应为 YYYY-MM-DD（例如 2026-01-31）",
+    "usage_not_positive": "{value} 不是正整数",
+    # command line: the exit-code table of --help and the README (canbao.errors.ExitCode)
+    "exit_ok": "成功",
+    "exit_notebooks_failed": "区级阶段已完成，但有笔记本（乡镇或通报）失败，见运行摘要",
+    "exit_usage": "命令行参数或参数文件有误",
+    "exit_input_refused": "输入文件被拒收（提示中给出文件、行和列）",
+    "exit_aborted": "安全规则中止了本期，登记库未作改动",
+    "exit_busy": "另一个运行正在使用该登记库",
+    "exit_internal": "程序内部错误：控制台一行提示，详细信息写入日志文件",
+    "exit_interrupted": "被用户中断（Ctrl+C）",
 }
 
 
@@ -41,3 +72,22 @@ def line(code: str, /, **fields: object) -> str:
 
 def known(code: str) -> bool:
     return code in CATALOGUE
+
+
+_LINE = re.compile(r".* \[([a-z0-9_]+)\]", re.S)
+
+
+def is_line(message: str) -> bool:
+    """True if ``message`` is already a catalogue line (ends with a known ``[code]``)."""
+    m = _LINE.fullmatch(message)
+    return bool(m) and known(m.group(1))
+
+
+def sql_case(column: str) -> str:
+    """SQL giving the Chinese text of the code in ``column`` (codes without fields; else the code)."""
+    whens = " ".join(
+        f"WHEN '{code}' THEN '{template.replace(chr(39), chr(39) * 2)}'"
+        for code, template in sorted(CATALOGUE.items())
+        if "{" not in template
+    )
+    return f"CASE {column} {whens} ELSE {column} END"

@@ -1,0 +1,1 @@
+"""Reports: exports, views, bulletins, charts, the front page, and their Excel copies."""

@@ -1,0 +1,128 @@
+"""Excel-friendly copies of a period's CSV exports: ``exports/xlsx/<name>.xlsx``.
+
+Excel and WPS on a Chinese Windows open a UTF-8 CSV without a byte-order mark as
+GBK, and every name turns to mojibake; they also turn ID numbers into 4.3e17 and
+evaluate a name that starts with ``=``. The copies fix all three: the CSV's rows
+and order unchanged, Chinese column titles (one table, :data:`COLUMN_TITLES`),
+every cell a text cell, the header frozen, widths fitted. The CSVs stay the
+machine-readable contract files.
+
+Privacy: the copies are district-wide, read by office staff, not by the village
+officer who verifies a person, so every ID number in them is masked with the one
+style (first 6 + ``********`` + last 4), including ``registry``'s ``id_number``
+(the CSV keeps the full number for the machines that need it).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+from canbao.core import messages
+from canbao.core.privacy import mask_id
+from canbao.core.xlsx import fixed_time, write_text_table
+
+XLSX_DIR = "xlsx"
+
+# Every export column's Chinese title (shared by all exports; a column means one thing).
+COLUMN_TITLES: dict[str, str] = {
+    "person_id": "人员编号",
+    "id_number": "公民身份号码",
+    "name": "姓名",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "population": "人口类别",
+    "township_code": "乡镇街道代码",
+    "village_code": "村社区代码",
+    "life_status": "户籍状态",
+    "pension_status": "养老保险状态",
+    "medical_status": "医疗保险状态",
+    "registration": "登记状态",
+    "source_row": "数据行号",
+    "file": "文件",
+    "member_no": "个人编号",
+    "method": "匹配方式",
+    "match_probability": "匹配概率",
+    "finding": "问题代码",
+    "detail": "问题说明",
+    "extract": "数据类别",
+    "rows_read": "读取行数",
+    "rows_loaded": "载入行数",
+    "rows_rejected": "拒收行数",
+    "extra_columns": "未使用的列",
+    "unknown_codes": "未知代码数",
+    "column": "列",
+    "reason": "原因代码",
+    "reason_text": "原因说明",
+    "value": "原值",
+    "period": "期次",
+    "change": "变更类型",
+    "field": "字段",
+    "old_value": "原值",
+    "new_value": "新值",
+}
+SHEET_NAMES: dict[str, str] = {
+    "registry": "登记库",
+    "links": "参保记录匹配",
+    "findings": "问题清单",
+    "reconciliation": "数据核对",
+    "rejects": "拒收行",
+    "changelog": "变更记录",
+}
+# Columns that hold ID numbers whole; elsewhere an 18-character number inside text is masked.
+ID_COLUMNS = frozenset({"id_number"})
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def column_title(column: str) -> str:
+    """The Chinese title of an export column (its code if it has none yet, never blank)."""
+    return COLUMN_TITLES.get(column, column)
+
+
+def mask_cell(column: str, value: str) -> str:
+    """The value with every ID number masked: whole ID columns, and IDs inside any text."""
+    if not value:
+        return value
+    if column in ID_COLUMNS:
+        return mask_id(value)
+    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
+
+
+def read_export(path: Path) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of one contract CSV, every value text exactly as written."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def write_excel_copy(csv_path: Path, out_dir: Path, period: dt.date) -> Path:
+    """One export's Excel copy (same rows and order; titles in Chinese; IDs masked)."""
+    header, rows = read_export(csv_path)
+    masked = [[mask_cell(c, v) for c, v in zip(header, r, strict=False)] for r in rows]
+    name = csv_path.stem
+    sheet = SHEET_NAMES.get(name, name)
+    return write_text_table(
+        out_dir / f"{name}.xlsx",
+        [column_title(c) for c in header],
+        masked,
+        fixed_time(period),
+        sheet=sheet,
+    )
+
+
+def write_excel_copies(exports_dir: Path, period: dt.date) -> dict[str, Path]:
+    """Every ``exports/*.csv`` copied to ``exports/xlsx/<name>.xlsx``; name → path."""
+    out = exports_dir / XLSX_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.xlsx"):
+        old.unlink()  # this stage's own output of an earlier run
+    return {p.stem: write_excel_copy(p, out, period) for p in sorted(exports_dir.glob("*.csv"))}
+
+
+def reason_text(code: str | None) -> str:
+    """The Chinese sentence of a reject reason code (the code itself if not catalogued)."""
+    if not code:
+        return ""
+    return messages.text(code) if messages.known(code) else code
