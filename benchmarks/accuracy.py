@@ -69,7 +69,7 @@ def stage_list() -> list[tuple[str, object]]:
 
     spec = [
         ("ingest", "canbao.ingest", "load_period"),
-        ("clean", "canbao.clean", "standardise"),
+        ("clean", "canbao.clean.stage", "standardise"),
         ("persons", "canbao.registry", "resolve_persons"),
         ("link", "canbao.linkage", "link_period"),
         ("survey_returns", "canbao.survey", "import_returns"),

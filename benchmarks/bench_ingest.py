@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run)
 
-from canbao.clean import standardise
+from canbao.clean.stage import standardise
 from canbao.core.config import Config
 from canbao.core.context import period_context
 from canbao.core.engine import DuckDBEngine

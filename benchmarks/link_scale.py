@@ -21,10 +21,10 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
+from canbao.clean.idnumber import check_char_sql
 from canbao.core.config import Config, LinkageConfig
 from canbao.core.context import PeriodContext
 from canbao.core.engine import DuckDBEngine
-from canbao.standardise.idnumber import check_char_sql
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红娥建文辉力斌宇浩凯俊帆鑫波宁亮林琳晨欣怡雪梅海燕春云飞鹏志国庆德福寿松柏桃李梓涵子轩一诺浩然思远嘉怡"

@@ -15,7 +15,7 @@ from test_ingest import (
     write_xlsx,
 )
 
-from canbao.clean import TABLE_COLUMNS, standardise
+from canbao.clean.stage import TABLE_COLUMNS, standardise
 from canbao.core.config import Config
 from canbao.core.context import period_context
 from canbao.core.engine import DuckDBEngine

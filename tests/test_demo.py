@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
+from canbao.clean.idnumber import fold_id, validate_id
 from canbao.core import schema
 from canbao.demo import generate, load_truth
 from canbao.demo.periods import period_dates
-from canbao.standardise.idnumber import fold_id, validate_id
 from canbao.survey import read_return_file
 
 PEOPLE = 5000

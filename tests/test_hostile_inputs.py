@@ -33,7 +33,7 @@ from hostile_fixtures import (
     write_xlsx,
 )
 
-from canbao.clean import standardise
+from canbao.clean.stage import standardise
 from canbao.core.config import Config
 from canbao.core.context import period_context
 from canbao.core.engine import DuckDBEngine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from canbao.standardise.codes import (
+from canbao.clean.codes import (
     ETHNICITY,
     benefit_status_code,
     enroll_status_code,
@@ -192,7 +192,7 @@ def test_ethnicity_gb3304():
 def test_map_distinct_aligned_with_overrides():
     import pandas as pd
 
-    from canbao.standardise.codes import map_distinct
+    from canbao.clean.codes import map_distinct
 
     ser = pd.Series(["110", "城乡居民社会养老保险", None, "150", "110.0"], index=[9, 8, 7, 6, 5])
     out = map_distinct(ser, scheme_code, {"150": "170"})

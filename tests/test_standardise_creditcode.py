@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canbao.standardise.creditcode import (
+from canbao.clean.creditcode import (
     CHARSET,
     CreditResult,
     credit_check_char,

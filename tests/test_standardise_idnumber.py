@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from canbao.core.engine import DuckDBEngine
-from canbao.standardise.idnumber import (
+from canbao.clean.idnumber import (
     IdResult,
     birth_from_id,
     check_char,
@@ -23,6 +22,7 @@ from canbao.standardise.idnumber import (
     validate_id,
     validate_ids,
 )
+from canbao.core.engine import DuckDBEngine
 
 VALID = [
     "11010519491231002X",

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypinyin import Style, lazy_pinyin
 
-from canbao.standardise.names import fold_name, name_keys, pinyin_key, to_simplified
+from canbao.clean.names import fold_name, name_keys, pinyin_key, to_simplified
 
 
 @pytest.mark.parametrize(

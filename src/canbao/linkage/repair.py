@@ -8,10 +8,10 @@ clerk makes copying a number — generated in SQL and joined to persons' IDs.
 
 from __future__ import annotations
 
+from canbao.clean.idnumber import check_char_sql, is_valid_id18_sql
 from canbao.core.engine import Engine
 from canbao.linkage.exact import SETTLED_TABLE, UNIQUE_IDS_TABLE, identity_agrees_sql
 from canbao.linkage.inputs import ROWS_TABLE
-from canbao.standardise.idnumber import check_char_sql, is_valid_id18_sql
 
 # Repair kinds in order of preference when one person is reached by several.
 REPAIR_ORDER = ("check_char", "one_digit", "transposition")

@@ -3,7 +3,7 @@
 Python-only work (ID check, OpenCC, pypinyin, code tables) runs once per *distinct*
 raw value; the results go back into DuckDB as small mapping tables and are joined
 in SQL. That is what keeps a million people in seconds rather than minutes.
-The functions themselves live in :mod:`canbao.standardise` (one implementation).
+The functions themselves live in :mod:`canbao.clean` (one implementation).
 """
 
 from __future__ import annotations
@@ -347,7 +347,7 @@ def _scalar_map(values: pd.Series, fn: Callable[[str], Any], column: str = "code
 
 def build_maps(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, pd.DataFrame]:
     """One small table per kind of raw value: raw → standardised value(s)."""
-    from canbao.standardise import codes, creditcode, dates, idnumber, names
+    from canbao.clean import codes, creditcode, dates, idnumber, names
 
     overrides = {k: dict(v) for k, v in cfg.codes.items()}
 
