@@ -44,7 +44,7 @@ CATALOGUE: dict[str, str] = {
     "usage_hint": "运行 {prog} -h 查看帮助和示例",
     "usage_bad_date": "日期 {value} 无效，应为 YYYY-MM-DD（例如 2026-01-31）",
     "usage_not_positive": "{value} 不是正整数",
-    # command line: the exit-code table of --help and the README (canbao.errors.ExitCode)
+    # command line: the exit-code table of --help and the README (canbao.core.errors.ExitCode)
     "exit_ok": "成功",
     "exit_notebooks_failed": "区级阶段已完成，但有笔记本（乡镇或通报）失败，见运行摘要",
     "exit_usage": "命令行参数或参数文件有误",
