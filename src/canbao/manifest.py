@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = "manifest.json"
+# The period's log (warnings, kernel output, tracebacks): named in the manifest, not an output.
+RUN_LOG_NAME = "run.log"
 MANIFEST_VERSION = 1
 # Runtime pieces that are not direct dependencies but shape outputs (kernel, arrays, charts).
 _EXTRA_PACKAGES = ("numpy", "nbclient", "nbformat", "jupyter_client", "altair", "python-calamine")
@@ -101,7 +103,7 @@ def describe_inputs(period_dir: Path) -> list[dict[str, Any]]:
 
 
 def describe_outputs(out_dir: Path) -> list[dict[str, Any]]:
-    """Every file a period wrote (bar the manifest itself) with SHA-256 and size."""
+    """Every file a period wrote (bar the manifest and the run log) with SHA-256 and size."""
     out_dir = Path(out_dir)
     return [
         {
@@ -110,7 +112,7 @@ def describe_outputs(out_dir: Path) -> list[dict[str, Any]]:
             "bytes": p.stat().st_size,
         }
         for p in list_files(out_dir)
-        if p.relative_to(out_dir).as_posix() != MANIFEST_NAME
+        if p.relative_to(out_dir).as_posix() not in (MANIFEST_NAME, RUN_LOG_NAME)
     ]
 
 

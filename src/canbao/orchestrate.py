@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import logging
 import multiprocessing
 import os
 import shutil
@@ -25,15 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from canbao import manifest as mf
+from canbao.core import messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.errors import InputError, RegistryBusy
+from canbao.run.log import period_log
 
 KERNEL_NAME = "canbao"
 DISTRICT_NB = "10_district.ipynb"
 TOWNSHIP_NB = "20_township.ipynb"
 BULLETIN_NB = "40_bulletin.ipynb"
 LOCK_NAME = "run.lock"
+RUN_LOG = mf.RUN_LOG_NAME
+# A kernel that dies before its first cell is started again this many times in all.
+START_ATTEMPTS = 3
 # Fields of the params that change how fast, not what: excluded from the fingerprint.
 _NON_OUTPUT_PARAMS = ("workers",)
 
@@ -76,6 +82,8 @@ class NotebookTask:
     title: str
     html_path: Path | None = None
     pdf_path: Path | None = None
+    kernel_name: str = KERNEL_NAME
+    log_path: Path | None = None  # the period's run.log: kernel output and tracebacks
 
 
 @dataclass(frozen=True)
@@ -150,46 +158,47 @@ def _render(task: NotebookTask) -> tuple[str, ...]:
 
 
 def execute_task(task: NotebookTask) -> TaskResult:
-    """Execute one notebook with papermill (kernel ``canbao``), strip it, render it."""
-    import papermill as pm
+    """Execute one notebook with papermill (kernel ``canbao``), strip it, render it.
+
+    A kernel that dies before running any cell is started again (up to
+    ``START_ATTEMPTS`` times); a failure inside a cell is never retried.
+    """
     from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
     task.output_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        pm.execute_notebook(
-            str(task.input_path),
-            str(task.output_path),
-            parameters=task.parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(task.output_path.parent),
-            progress_bar=False,
-            log_output=False,
-        )
-    except PapermillExecutionError as exc:
-        _strip_if_written(task)
-        return TaskResult(
-            task.kind,
-            task.label,
-            False,
-            time.perf_counter() - start,
-            cell=exc.cell_index,
-            source=exc.source,
-            error=f"{exc.ename}: {exc.evalue}",
-        )
-    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the others
-        _strip_if_written(task)
-        return TaskResult(
-            task.kind,
-            task.label,
-            False,
-            time.perf_counter() - start,
-            error=f"{type(exc).__name__}: {exc}",
-        )
+    for attempt in range(1, START_ATTEMPTS + 1):
+        task.output_path.unlink(missing_ok=True)  # papermill writes it once the kernel starts
+        try:
+            _papermill(task)
+            break
+        except PapermillExecutionError as exc:
+            _strip_if_written(task)
+            _log_failure(task, f"{exc.ename}: {exc.evalue}", exc.traceback)
+            return TaskResult(
+                task.kind,
+                task.label,
+                False,
+                time.perf_counter() - start,
+                cell=exc.cell_index,
+                source=exc.source,
+                error=f"{exc.ename}: {exc.evalue}",
+            )
+        except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the others
+            error = f"{type(exc).__name__}: {exc}"
+            if attempt < START_ATTEMPTS and _died_before_first_cell(task.output_path):
+                _log_failure(task, f"kernel start {attempt} failed, retrying: {error}")
+                continue
+            _strip_if_written(task)
+            _log_failure(task, error)
+            return TaskResult(
+                task.kind, task.label, False, time.perf_counter() - start, error=error
+            )
     strip_volatile(task.output_path, task.out_dir)
     try:
         notes = _render(task)
     except Exception as exc:  # noqa: BLE001
+        _log_failure(task, f"rendering failed: {type(exc).__name__}: {exc}")
         return TaskResult(
             task.kind,
             task.label,
@@ -198,6 +207,58 @@ def execute_task(task: NotebookTask) -> TaskResult:
             error=f"rendering failed: {type(exc).__name__}: {exc}",
         )
     return TaskResult(task.kind, task.label, True, time.perf_counter() - start, notes=notes)
+
+
+def _papermill(task: NotebookTask) -> None:
+    """One papermill execution on a private-IPC kernel whose output goes to the run log."""
+    import papermill as pm
+
+    from canbao.run.kernels import kernel_manager_class
+
+    pm.execute_notebook(
+        str(task.input_path),
+        str(task.output_path),
+        parameters=task.parameters,
+        kernel_name=task.kernel_name,
+        cwd=str(task.output_path.parent),
+        progress_bar=False,
+        log_output=False,
+        kernel_manager_class=kernel_manager_class(task.log_path),
+    )
+
+
+def _died_before_first_cell(nb_path: Path) -> bool:
+    """Whether papermill started the notebook (wrote it) but stamped no cell as started.
+
+    No output notebook means papermill stopped before starting a kernel (bad
+    parameters): not a start to retry. (A cell's ``status`` is no guide: papermill
+    marks pending cells completed at the end.)
+    """
+    import nbformat
+
+    if not nb_path.exists():
+        return False
+    try:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    except Exception:  # noqa: BLE001 - half-written: the kernel never got going
+        return True
+    return all(
+        c.get("metadata", {}).get("papermill", {}).get("start_time") is None for c in nb.cells
+    )
+
+
+def _log_failure(task: NotebookTask, error: str, traceback: list[str] | None = None) -> None:
+    """Append a failure and its full traceback to the run log (the console gets one line)."""
+    if task.log_path is None:
+        return
+    import re
+
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    lines = [f"--- {task.kind} {task.label} ({task.output_path.name}): {error}"]
+    lines += [ansi.sub("", t) for t in traceback or []]
+    task.log_path.parent.mkdir(parents=True, exist_ok=True)
+    with task.log_path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
 
 
 def _strip_if_written(task: NotebookTask) -> None:
@@ -384,6 +445,7 @@ def _district_task(req: RunRequest, ctx: PeriodContext, cfg: Config) -> Notebook
         parameters=_notebook_params(req, ctx, nb_dir),
         title=f"{cfg.district_name or ctx.district_code} {ctx.period.isoformat()} 全民参保登记比对",
         html_path=ctx.out_dir / "html" / f"{stem}.html",
+        log_path=ctx.out_dir / RUN_LOG,
     )
 
 
@@ -420,6 +482,7 @@ def _unit_task(
         title=title,
         html_path=html_path or ctx.out_dir / "html" / f"{stem}.html",
         pdf_path=pdf_path,
+        log_path=ctx.out_dir / RUN_LOG,
     )
 
 
@@ -482,7 +545,10 @@ def _run_one_period(
             from canbao.pipeline import run_period as runner
         runner(cfg, ctx)
         return [], None, township_list(cfg, ctx)
+    _say(req, messages.line("run_district_stage", notebook=DISTRICT_NB))
     district = execute_task(_district_task(req, ctx, cfg))
+    if district.ok:
+        _say(req, messages.line("run_district_done", seconds=f"{district.seconds:.0f}"))
     if not district.ok:
         return [district], district.describe(), []
     townships = township_list(cfg, ctx)
@@ -499,6 +565,12 @@ def _run_one_period(
         except ImportError:
             pass
     return [district, *results], None, townships
+
+
+def _say(req: RunRequest, text: str) -> None:
+    """One line of news on the console (stderr, beside the progress bar)."""
+    if req.progress:
+        print(text, file=sys.stderr, flush=True)
 
 
 def run_period_with_manifest(
@@ -526,10 +598,14 @@ def run_period_with_manifest(
     error: str | None = None
     results: list[TaskResult] = []
     townships: list[tuple[str, str]] = []
-    try:
-        results, error, townships = _run_one_period(req, cfg, ctx)
-    except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
-        error = f"{type(exc).__name__}: {exc}"
+    log_path = ctx.out_dir / RUN_LOG
+    _say(req, messages.line("run_period_log", period=ctx.period.isoformat(), log=log_path))
+    with period_log(log_path):
+        try:
+            results, error, townships = _run_one_period(req, cfg, ctx)
+        except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
+            error = f"{type(exc).__name__}: {exc}"
+            logging.getLogger("canbao.run").exception("period %s failed", ctx.period)
     failed = [r for r in results if not r.ok]
     status = "complete" if error is None and not failed else "failed"
     manifest = {
@@ -551,6 +627,7 @@ def run_period_with_manifest(
         "git": mf.git_state(),
         "notebooks": req.notebooks,
         "kernel": KERNEL_NAME if req.notebooks else None,
+        "log": RUN_LOG,
         "fingerprint": fp,
         "fingerprint_parts": parts,
         "townships": [{"code": c, "name": n} for c, n in townships],

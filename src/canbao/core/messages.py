@@ -53,6 +53,10 @@ CATALOGUE: dict[str, str] = {
     "exit_busy": "另一个运行正在使用该登记库",
     "exit_internal": "程序内部错误：控制台一行提示，详细信息写入日志文件",
     "exit_interrupted": "被用户中断（Ctrl+C）",
+    # canbao run: the console's news per period (details go to the period's run.log)
+    "run_period_log": "期次 {period}：开始运行，警告和详细错误写入 {log}",
+    "run_district_stage": "  区县比对（{notebook}）运行中……",
+    "run_district_done": "  区县比对完成，用时 {seconds} 秒",
 }
 
 

@@ -1,0 +1,1 @@
+"""Running a district: pipeline order, stage records, notebook execution, lock, manifest."""
