@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from canbao.clean.codes import BENEFIT_STATUS, ENROLL_STATUS, SCHEMES
 from canbao.core.catalog import table_names
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
@@ -41,7 +42,6 @@ from canbao.core.xlsx import (
     row_height,
     save_workbook_fixed,
 )
-from canbao.standardise.codes import BENEFIT_STATUS, ENROLL_STATUS, SCHEMES
 from canbao.survey.places import _place
 from canbao.views import CLEANUP_LISTS, FINDING_LABELS
 
