@@ -72,7 +72,7 @@ def stage_list() -> list[tuple[str, object]]:
         ("persons", "canbao.registry", "resolve_persons"),
         ("link", "canbao.linkage", "link_period"),
         ("survey_returns", "canbao.survey", "import_returns"),
-        ("classify", "canbao.classify", "classify"),
+        ("classify", "canbao.classify.status", "classify"),
         ("registry", "canbao.registry", "commit_period"),
         ("exports", "canbao.exports", "write_exports"),
         ("rosters", "canbao.survey", "issue_rosters"),

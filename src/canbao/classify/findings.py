@@ -10,7 +10,7 @@ Person findings (DUPLICATE_*, DECEASED_*) have one row per person and code, empt
 
 from __future__ import annotations
 
-from canbao import eligibility as el
+from canbao.classify import eligibility as el
 from canbao.core.engine import Engine
 from canbao.core.privacy import mask_id_sql
 
