@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib.resources
 import logging
 import multiprocessing
 import os
@@ -47,9 +48,12 @@ PeriodRunner = Callable[[Config, PeriodContext], object]
 
 
 def default_notebook_dir() -> Path:
-    """``notebooks/`` of the checkout the package is installed from (editable install)."""
-    root = mf.repo_root() or mf.package_dir().parents[1]
-    return root / "notebooks"
+    """The checkout's ``notebooks/`` (the ones users open and edit) when run from a checkout;
+    otherwise the copy a wheel ships inside the package (``canbao/notebooks``, setup.py)."""
+    checkout = (mf.repo_root() or mf.package_dir().parents[1]) / "notebooks"
+    if (checkout / DISTRICT_NB).exists():
+        return checkout
+    return Path(str(importlib.resources.files("canbao") / "notebooks"))
 
 
 @dataclass(frozen=True)
