@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from canbao.core import fonts
 
+LINE = 1.3  # a text line's height as a multiple of its font size (CJK glyphs + leading)
 PENSION_TARGET = 0.90  # contract §8.1: 基本养老 参保率 above 90%
 COLORS = {
     "pension": "#c0392b",
@@ -61,6 +62,26 @@ def _pct_axis(ax: Axes, limit: float = 1.0) -> None:
     _light_x_grid(ax)
 
 
+def _pitch_pt(fig: Figure, ax: Axes, step: float) -> float:
+    """Height in points of ``step`` y-data units (after layout)."""
+    y0, y1 = ax.get_ylim()
+    return ax.get_window_extent().height * 72 / fig.dpi * step / max(abs(y1 - y0), 1e-9)
+
+
+def _fit_rows(fig: Figure, ax: Axes, step: float) -> float:
+    """Font size (pt) for value labels placed ``step`` y-units apart, so they never overlap.
+
+    Unit names (the y tick labels, one per unit) shrink first if a unit's band is
+    lower than their 8 pt line; then the layout is frozen and the value-label size
+    comes from the final band height: crowded bars get smaller labels, never
+    overlapping ones.
+    """
+    fig.draw_without_rendering()
+    ax.tick_params(axis="y", labelsize=min(8.0, round(_pitch_pt(fig, ax, 1.0) / LINE, 1)))
+    _freeze_layout(fig)
+    return min(7.0, round(_pitch_pt(fig, ax, step) / LINE, 1))
+
+
 def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> Figure:
     """Pension and medical 参保率 per unit (grouped horizontal bars), with the 90% pension target."""
     fig, ax, units = _unit_figure(table)
@@ -71,7 +92,15 @@ def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> 
     med = units["medical_rate"].fillna(0)
     ax.barh([v - h / 2 for v in y], pen, height=h, color=COLORS["pension"], label="养老保险参保率")
     ax.barh([v + h / 2 for v in y], med, height=h, color=COLORS["medical"], label="医疗保险参保率")
-    small = 7 if n <= 14 else 5.5  # keep the two labels of a unit apart when bars get thin
+    ax.axvline(PENSION_TARGET, color="#555555", linestyle="--", linewidth=1, label="养老目标90%")
+    ax.set_yticks(y, list(units["unit_name"]), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_ylim(n - 0.4, -0.6)
+    _pct_axis(ax)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title(title, fontsize=11)
+    fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=3)
+    small = _fit_rows(fig, ax, h)  # a unit's two labels are one bar height apart
     for yi, (p, m, rp, rm) in enumerate(
         zip(pen, med, units["pension_rate"], units["medical_rate"], strict=True)
     ):
@@ -83,14 +112,6 @@ def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> 
                 va="center",
                 fontsize=small,
             )
-    ax.axvline(PENSION_TARGET, color="#555555", linestyle="--", linewidth=1, label="养老目标90%")
-    ax.set_yticks(y, list(units["unit_name"]), fontsize=8)
-    ax.invert_yaxis()
-    ax.set_ylim(n - 0.4, -0.6)
-    _pct_axis(ax)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.set_title(title, fontsize=11)
-    fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=3)
     return fig
 
 
@@ -104,11 +125,6 @@ def survey_completion(table: pd.DataFrame, title: str = "入户核查完成情�
     ax.barh(y, done, color=COLORS["done"], label="已核查")
     ax.barh(y, left, left=done, color=COLORS["open"], label="未核查")
     top = max(1, int(units["tasks_issued"].max() if n else 1))
-    for yi, (issued, rate) in enumerate(
-        zip(units["tasks_issued"], units["survey_rate"], strict=True)
-    ):
-        label = "未下发" if issued == 0 else f"{int(issued):,}人 · {rate * 100:.1f}%"
-        ax.text(issued + top * 0.01, yi, label, va="center", fontsize=7)
     ax.set_yticks(y, list(units["unit_name"]), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.25)
@@ -117,15 +133,26 @@ def survey_completion(table: pd.DataFrame, title: str = "入户核查完成情�
     _light_x_grid(ax)
     ax.set_title(title, fontsize=11)
     fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=2)
+    small = _fit_rows(fig, ax, 1.0)
+    for yi, (issued, rate) in enumerate(
+        zip(units["tasks_issued"], units["survey_rate"], strict=True)
+    ):
+        label = "未下发" if issued == 0 else f"{int(issued):,}人 · {rate * 100:.1f}%"
+        ax.text(issued + top * 0.01, yi, label, va="center", fontsize=small)
     return fig
 
 
 def trend(trend_df: pd.DataFrame, title: str = "参保率与核查完成率走势") -> Figure:
-    """Pension, medical and survey-completion rates over all periods so far (from ``bulletin.trend_table``)."""
+    """Pension, medical and survey-completion rates over all periods so far (from ``bulletin.trend_table``).
+
+    The last point of each line is labelled; labels of rates that end close together
+    are pushed apart vertically (:func:`spread`) so they never print over each other.
+    """
     fonts.setup_matplotlib()
     fig = Figure(figsize=(10.0, 3.4), layout="constrained")
     ax = fig.add_subplot()
     x = list(range(len(trend_df)))
+    ends: list[tuple[float, str, str]] = []
     for col, label, color in (
         ("pension_rate", "养老保险参保率", COLORS["pension"]),
         ("medical_rate", "医疗保险参保率", COLORS["medical"]),
@@ -134,15 +161,7 @@ def trend(trend_df: pd.DataFrame, title: str = "参保率与核查完成率走�
         vals = trend_df[col].astype("float64")
         ax.plot(x, vals, marker="o", markersize=4, color=color, label=label)
         if len(vals) and not pd.isna(vals.iloc[-1]):
-            ax.annotate(
-                f"{vals.iloc[-1] * 100:.1f}%",
-                (x[-1], vals.iloc[-1]),
-                textcoords="offset points",
-                xytext=(6, 0),
-                va="center",
-                fontsize=7,
-                color=color,
-            )
+            ends.append((float(vals.iloc[-1]), f"{vals.iloc[-1] * 100:.1f}%", color))
     ax.set_xticks(x, [f"{d.month}月{d.day}日" for d in trend_df["period"]], fontsize=8)
     ax.set_xlim(-0.3, max(len(x) - 1, 1) + 0.6)
     ax.set_ylim(0, 1.05)
@@ -154,7 +173,60 @@ def trend(trend_df: pd.DataFrame, title: str = "参保率与核查完成率走�
         ax.spines[side].set_visible(False)
     ax.set_title(title, fontsize=11)
     fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=3)
+    if ends:
+        _end_labels(fig, ax, x[-1], ends, fontsize=7)
     return fig
+
+
+def spread(positions: list[float], gap: float) -> list[float]:
+    """Positions moved as little as possible so that any two are at least ``gap`` apart.
+
+    Labels keep their order; each run of crowded labels is centred on where its
+    members wanted to be (the usual 1-D label placement: merge overlapping
+    blocks, centre each block on its members' mean). Returned in input order.
+    """
+    order = sorted(range(len(positions)), key=lambda i: (positions[i], i))
+    blocks: list[tuple[float, list[int]]] = []  # (start, members); member k at start + k*gap
+    for i in order:
+        blocks.append((positions[i], [i]))
+        while len(blocks) > 1:
+            (s1, m1), (s2, m2) = blocks[-2], blocks[-1]
+            if s1 + len(m1) * gap <= s2:
+                break
+            members = m1 + m2
+            start = sum(positions[j] - k * gap for k, j in enumerate(members)) / len(members)
+            blocks[-2:] = [(start, members)]
+    out = [0.0] * len(positions)
+    for start, members in blocks:
+        for k, j in enumerate(members):
+            out[j] = start + k * gap
+    return out
+
+
+def _freeze_layout(fig: Figure) -> None:
+    """Run the constrained layout once and keep it, so display coordinates stay put."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
+def _end_labels(
+    fig: Figure, ax: Axes, x_last: float, ends: list[tuple[float, str, str]], fontsize: float
+) -> None:
+    """Label each line's last point, spread apart by one text line in display coordinates."""
+    _freeze_layout(fig)
+    to_px = ax.transData
+    ys = [to_px.transform((x_last, v))[1] for v, _, _ in ends]
+    gap = fontsize * 1.35 * fig.dpi / 72  # one label line, in pixels
+    for (v, text, color), y0, y in zip(ends, ys, spread(ys, gap), strict=True):
+        ax.annotate(
+            text,
+            (x_last, v),
+            textcoords="offset points",
+            xytext=(6, (y - y0) * 72 / fig.dpi),
+            va="center",
+            fontsize=fontsize,
+            color=color,
+        )
 
 
 def png_bytes(fig: Figure, dpi: int = 150) -> bytes:
