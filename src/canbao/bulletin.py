@@ -711,13 +711,15 @@ def display_frame(table: pd.DataFrame, level: Level) -> pd.DataFrame:
 
 
 def table_html(table: pd.DataFrame, level: Level) -> str:
-    """Deterministic HTML of :func:`display_frame` (the 合计 row marked ``class="total"``)."""
+    """The bulletin table in the one table style (the 合计 row, always last, set in bold)."""
+    from canbao.report import tables
+
     shown = display_frame(table, level)
-    raw = shown.to_html(index=False, border=0, classes=["bulletin-table"], escape=True, na_rep="")
-    # Mark the total row (always last) so the stylesheet can set it in bold.
-    head, sep, rest = raw.rpartition("<tr>")
-    body = head + '<tr class="total">' + rest if sep else raw
-    return f'<div class="table-block">{body}</div>'
+    text_cols = {"排名", UNIT_WORD[level]}
+    kinds = {c[-1]: "text" if c[-1] in text_cols else "count" for c in shown.columns}
+    return tables.table_html(
+        shown, kinds=kinds, total_last=True, scroll_rows=10**9, css_class="bulletin-table"
+    )
 
 
 def indicators_html(ind: pd.DataFrame) -> str:

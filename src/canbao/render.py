@@ -20,7 +20,10 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from canbao.core import fonts
+from canbao.report import tables, webfont
 
 TEMPLATE = "canbao_bulletin"
 DROP_TAGS = {"parameters", "injected-parameters", "remove-cell"}
@@ -67,6 +70,7 @@ def notebook_to_html(nb_path: Path | str, html_path: Path | str, title: str) -> 
         nb, resources={"metadata": {"name": Path(html_path).stem}}
     )
     body = body.replace('<html lang="zh">', f'<html lang="{LANG}">', 1)
+    body = webfont.embed_font(body)  # last: the subset holds exactly the finished page's glyphs
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
@@ -117,6 +121,26 @@ def _code_of(stem: str) -> str:
     return m.group(0) if m else stem
 
 
+LINKS: dict[str, tables.Kind] = {"代码": "text", "HTML": "html", "PDF": "html"}
+
+
+def _index_frame(period: str, rows: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    """One period's bulletins as a table: code, title, links (rows in the order given)."""
+    records = []
+    for code, title, name, has_pdf in rows:
+        href = html.escape(f"{period}/bulletins/{name}")
+        pdf = html.escape(f"{period}/bulletins/{Path(name).with_suffix('.pdf').name}")
+        records.append(
+            {
+                "代码": code,
+                "通报": title,
+                "HTML": f'<a href="{href}">HTML</a>',
+                "PDF": f'<a href="{pdf}">PDF</a>' if has_pdf else "—",
+            }
+        )
+    return pd.DataFrame(records, columns=["代码", "通报", "HTML", "PDF"])
+
+
 def index_html(
     district_code: str, periods: list[tuple[str, list[tuple[str, str, str, bool]]]]
 ) -> str:
@@ -132,29 +156,15 @@ def index_html(
         + fonts.CSS_STACK
         + ";max-width:60em;margin:2em auto;padding:0 1em;color:#1a1a1a}"
         "h1{color:#c00000;font-size:1.5em}h2{font-size:1.15em;border-left:4px solid #c00000;padding-left:.4em}"
-        "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-        "th{background:#f3e3e3}tr.district{font-weight:bold;background:#fff4d6}</style></head><body>",
+        + tables.css()
+        + "</style></head><body>",
         f"<h1>{html.escape(name)}全民参保登记工作进展通报</h1>",
     ]
     if not periods:
         parts.append("<p>尚无通报。</p>")
     for period, rows in periods:
         parts.append(f"<h2>{html.escape(period)}</h2>")
-        parts.append(
-            "<table><thead><tr><th>代码</th><th>通报</th><th>HTML</th><th>PDF</th></tr></thead><tbody>"
-        )
-        for code, title, name, has_pdf in rows:
-            href = f"{period}/bulletins/{name}"
-            pdf = Path(name).with_suffix(".pdf").name
-            cls = ' class="district"' if code == district_code else ""
-            pdf_cell = (
-                f'<a href="{html.escape(f"{period}/bulletins/{pdf}")}">PDF</a>' if has_pdf else "—"
-            )
-            parts.append(
-                f"<tr{cls}><td>{html.escape(code)}</td><td>{html.escape(title)}</td>"
-                f'<td><a href="{html.escape(href)}">HTML</a></td><td>{pdf_cell}</td></tr>'
-            )
-        parts.append("</tbody></table>")
+        parts.append(tables.table_html(_index_frame(period, rows), kinds=LINKS))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -186,5 +196,5 @@ def write_index(district_dir: Path | str) -> Path:
         if rows:
             periods.append((pdir.name, rows))
     out = root / "index.html"
-    out.write_text(index_html(district_code, periods), encoding="utf-8")
+    out.write_text(webfont.embed_font(index_html(district_code, periods)), encoding="utf-8")
     return out

@@ -127,10 +127,9 @@ def finding_counts_sql() -> str:
 
 
 def finding_counts(engine: Engine, period: dt.date | str) -> pd.DataFrame:
-    """Findings of the period per code, with the Chinese name and persons concerned."""
+    """Findings of the period per code, and persons concerned (the page shows the code's Chinese label)."""
     df = engine.query_df(finding_counts_sql(), [_as_date(period)])
-    df.insert(1, "说明", df["finding"].map(FINDING_LABELS).fillna(""))
-    return df.rename(columns={"finding": "问题代码", "n": "条数", "persons": "涉及人数"})
+    return df.rename(columns={"finding": "问题", "n": "条数", "persons": "涉及人数"})
 
 
 def coverage_counts_sql(township: bool) -> str:

@@ -22,9 +22,11 @@ from pathlib import Path
 FAMILY = "Noto Sans CJK SC"
 MONO_FAMILY = "Noto Sans Mono CJK SC"
 FONT_FILE = "NotoSansCJK-Regular.ttc"
-# CSS font stack for HTML read in a browser (which uses its own fonts).
+# The name of the subset every HTML page carries inline (canbao.report.webfont).
+WEB_FAMILY = "canbao CJK SC"
+# CSS font stack for HTML read in a browser: the page's own subset first, then system fonts.
 CSS_STACK = (
-    '"Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", '
+    f'"{WEB_FAMILY}", "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", '
     '"PingFang SC", "WenQuanYi Micro Hei", sans-serif'
 )
 

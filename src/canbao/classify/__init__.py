@@ -1,1 +1,0 @@
-"""Classify: who must be insured (eligibility), coverage and registration (status), findings."""
