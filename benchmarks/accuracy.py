@@ -16,7 +16,7 @@ the rest still run), then prints per period:
 - blocking recall: of the rows Splink saw whose true person is in the population,
   the share whose true person was among the blocked candidate pairs;
 - per finding code precision / recall / F1 (row codes matched on file+row, person
-  codes on the person);
+  codes on the person), and at the end one table of every code's F1 in every period;
 - pension / medical / registration accuracy against truth persons.csv;
 - wall time and peak RSS (psutil, this process incl. DuckDB) of the comparison
   stages (persons + link + classify). With ``--people`` ≥ 1,000,000 a 100k run is
@@ -37,7 +37,6 @@ import pandas as pd
 
 DISTRICT = "430302"
 COMPARISON_STAGES = ("persons", "link", "classify")
-PER_PERSON_PREFIXES = ("DUPLICATE_", "DECEASED_")
 
 
 from _measure import PeakRSS  # noqa: E402  (benchmarks/ is on sys.path when run)
@@ -73,7 +72,7 @@ def stage_list() -> list[tuple[str, object]]:
         ("persons", "canbao.registry", "resolve_persons"),
         ("link", "canbao.linkage", "link_period"),
         ("survey_returns", "canbao.survey", "import_returns"),
-        ("classify", "canbao.classify", "classify"),
+        ("classify", "canbao.classify.status", "classify"),
         ("registry", "canbao.registry", "commit_period"),
         ("exports", "canbao.exports", "write_exports"),
         ("rosters", "canbao.survey", "issue_rosters"),
@@ -243,32 +242,49 @@ def blocking_recall(engine, df: pd.DataFrame, keymap: pd.DataFrame) -> None:
         )
 
 
-def findings_metrics(engine, truth: dict[str, pd.DataFrame], keymap: pd.DataFrame) -> None:
+Counts = dict[str, tuple[int, int, int]]  # code -> (tp, predicted, true)
+
+
+def finding_counts(engine, truth_dir: Path) -> Counts:
+    """Per finding code: true positives, predicted and true (``canbao.truth``'s matching:
+    row codes on file+row, person codes on the true person)."""
+    from canbao.truth import finding_accuracy
+
+    acc = finding_accuracy(engine, truth_dir)
+    return {r.finding: (r.correct, r.found, r.true) for r in acc.itertuples(index=False)}
+
+
+def findings_metrics(engine, truth_dir: Path) -> Counts:
     if not engine.table_exists("findings"):
         print("findings: table missing")
-        return
-    f = engine.query_df(
-        "SELECT finding, person_id, file, CAST(source_row AS INTEGER) AS source_row FROM findings"
-    )
-    t = truth["findings"].copy()
-    key_of = keymap.drop_duplicates("person_id").set_index("person_id")["person_key"]
-    f["person_key"] = f["person_id"].map(key_of).fillna("")
+        return {}
+    counts = finding_counts(engine, truth_dir)
     print("findings:")
-    for code in sorted(set(f["finding"]) | set(t["finding"])):
-        ff, tt = f.loc[f["finding"] == code], t.loc[t["finding"] == code]
-        if code.startswith(PER_PERSON_PREFIXES):
-            pred = set(ff["person_key"]) - {""}
-            true = set(tt["person_key"])
-        else:
-            pred = {
-                (a, int(b))
-                for a, b in zip(ff["file"], ff["source_row"], strict=True)
-                if pd.notna(b)
-            }
-            true = {
-                (a, int(b)) for a, b in zip(tt["file"], tt["source_row"], strict=True) if b != ""
-            }
-        print(fmt_prf(code, len(pred & true), len(pred), len(true)))
+    for code, (tp, n_pred, n_true) in counts.items():
+        print(fmt_prf(code, tp, n_pred, n_true))
+    return counts
+
+
+def period_table(per_period: dict[str, Counts]) -> str:
+    """Every finding code's F1 per period (true count in brackets; ``-`` = no support and
+    nothing predicted), then each period's lowest F1 over the codes with support."""
+    periods = list(per_period)
+    codes = sorted({c for counts in per_period.values() for c in counts})
+    head = f"  {'finding':<20}" + "".join(f" {p:>18}" for p in periods)
+    lines = ["findings F1 per period (true count):", head]
+    for code in codes:
+        cells = []
+        for p in periods:
+            tp, n_pred, n_true = per_period[p].get(code, (0, 0, 0))
+            cell = "-" if not (n_pred or n_true) else f"{prf(tp, n_pred, n_true)[2]:.4f} ({n_true})"
+            cells.append(f" {cell:>18}")
+        lines.append(f"  {code:<20}" + "".join(cells))
+    lows = []
+    for p in periods:
+        f1 = [prf(*v)[2] for v in per_period[p].values() if v[1] or v[2]]
+        lows.append(f" {min(f1) if f1 else float('nan'):>18.4f}")
+    lines.append(f"  {'lowest F1':<20}" + "".join(lows))
+    return "\n".join(lines)
 
 
 def status_metrics(engine, truth: dict[str, pd.DataFrame], keymap: pd.DataFrame) -> None:
@@ -330,6 +346,7 @@ def run_demo(
     cfg = load_config(DISTRICT)
     cfg = dataclasses.replace(cfg, linkage=dataclasses.replace(cfg.linkage, engine=engine))
     last: dict[str, float] = {}
+    per_period: dict[str, Counts] = {}
     for pdir in dirs:
         ctx = period_context(pdir, out)
         print(f"\n=== period {ctx.period} ===")
@@ -349,7 +366,8 @@ def run_demo(
             }
             if not report:
                 continue
-            truth = load_truth(truth_root / DISTRICT / ctx.period.isoformat())
+            truth_dir = truth_root / DISTRICT / ctx.period.isoformat()
+            truth = load_truth(truth_dir)
             if "persons" not in ok:
                 print("persons stage did not run: no metrics")
                 continue
@@ -357,10 +375,17 @@ def run_demo(
             if "link" in ok:
                 linkage_metrics(engine, truth["rows"], keymap)
             if "classify" in ok:
-                findings_metrics(engine, truth, keymap)
+                per_period[ctx.period.isoformat()] = findings_metrics(engine, truth_dir)
                 status_metrics(engine, truth, keymap)
         finally:
             engine.close()
+    if per_period:
+        print("\n" + period_table(per_period))
+        if "rosters" in skip:
+            print(
+                "  (rosters skipped: no roster was issued, so the returned rows cannot match an "
+                "issued list and SURVEY_REJECTED / surveyed are not measured)"
+            )
     return last
 
 

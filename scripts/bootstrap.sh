@@ -6,6 +6,7 @@
 #   bash scripts/bootstrap.sh unit [pytest args]   # pytest only;  ... nbval  # notebooks only
 #   slow tests (1M-scale): bash scripts/bootstrap.sh unit -m slow
 #   bash scripts/bootstrap.sh setup  # set up only
+#   bash scripts/bootstrap.sh lab [jupyter args]   # JupyterLab on the project, kernel canbao
 # Set-up is idempotent: the venv is rebuilt only when requirements.lock changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +90,16 @@ case "${1:-}" in
     nbval)
         setup
         nbval_run ;;
+    lab)
+        # The notebooks in notebooks/ run in place with their defaults once the demo has run.
+        setup
+        shift || true
+        [ -d data/raw/430302 ] || echo "== no demo data yet: run 'bash scripts/bootstrap.sh demo' first"
+        as_root=()
+        [ "$(id -u)" -eq 0 ] && as_root=(--allow-root)   # containers often run as root
+        exec "$VENV/bin/jupyter" lab "${as_root[@]}" --ServerApp.root_dir="$ROOT" \
+            --ServerApp.preferred_dir="$ROOT/notebooks" \
+            --MappingKernelManager.default_kernel_name=canbao "$@" ;;
     lint)
         setup
         lint ;;

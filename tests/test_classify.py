@@ -220,6 +220,80 @@ def two_pensions_both_received_is_duplicate_benefit_only() -> Period:
 
 
 @case
+def dead_pensioner_with_running_medical_has_both_deceased_codes() -> Period:
+    p = Period(
+        population=[pop_row(1, "刘桂英", LIU, "1958-07-02", "2", life="deceased")],
+        enrollment=[enr_row(1, "刘桂英", LIU, "170", 1, 1),
+                    enr_row(2, "刘桂英", LIU, "390", 1, 0),
+                    enr_row(3, "刘桂英", LIU, "110", 4, 3)],
+    )  # fmt: skip
+    return p
+
+
+@case
+def dead_rows_are_decided_by_their_own_statuses() -> Period:
+    p = Period(
+        population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1", life="deceased"),
+                    pop_row(2, "孙伟", SUN, "1984-09-09", "1", life="deceased"),
+                    pop_row(3, "陈志强", CHEN, "1990-12-01", "1", life="deceased")],
+        enrollment=[enr_row(1, "张建国", ZHANG, "170", 2, 1),  # 暂停参保 but 正常享受
+                    enr_row(2, "孙伟", SUN, "390", 1, 2),  # 正常参保, benefits 暂停
+                    enr_row(3, "陈志强", CHEN, "390", 2, 0)],  # 暂停参保: no finding
+    )  # fmt: skip
+    return p
+
+
+@case
+def paid_pair_is_benefit_but_another_active_pair_is_pension() -> Period:
+    p = Period(
+        population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1"),
+                    pop_row(2, "刘桂英", LIU, "1958-07-02", "2")],
+        enrollment=[enr_row(1, "张建国", ZHANG, "110", 4, 1), enr_row(2, "张建国", ZHANG, "170", 1, 1),
+                    enr_row(3, "张建国", ZHANG, "120", 1, 0),
+                    enr_row(4, "刘桂英", LIU, "110", 4, 1), enr_row(5, "刘桂英", LIU, "120", 4, 1)],
+    )  # fmt: skip
+    return p
+
+
+@case
+def same_scheme_paid_twice_is_duplicate_record_and_benefit() -> Period:
+    p = Period(
+        population=[pop_row(1, "刘桂英", LIU, "1958-07-02", "2")],
+        enrollment=[enr_row(1, "刘桂英", LIU, "170", 1, 1, member_no="A1"),
+                    enr_row(2, "刘桂英", LIU, "170", 1, 1, member_no="A2")],
+    )  # fmt: skip
+    return p
+
+
+@case
+def paused_rows_duplicate_nothing() -> Period:
+    p = Period(
+        population=[pop_row(1, "孙伟", SUN, "1984-09-09", "1"),
+                    pop_row(2, "陈志强", CHEN, "1990-12-01", "1")],
+        enrollment=[enr_row(1, "孙伟", SUN, "310", 2), enr_row(2, "孙伟", SUN, "390", 1),
+                    enr_row(3, "陈志强", CHEN, "390", 2, member_no="B1"),
+                    enr_row(4, "陈志强", CHEN, "390", 2, member_no="B2")],
+    )  # fmt: skip
+    return p
+
+
+@case
+def region_duplicate_is_per_family_and_whatever_the_life_status() -> Period:
+    p = Period(
+        population=[pop_row(1, "赵丽", ZHAO, "1975-05-20", "2"),
+                    pop_row(2, "孙伟", SUN, "1984-09-09", "1"),
+                    pop_row(3, "陈志强", CHEN, "1990-12-01", "1", life="deceased"),
+                    pop_row(4, "周敏", ZHOU, "1996-04-30", "2", life="cancelled")],
+        enrollment=[enr_row(1, "赵丽", ZHAO, "170", 1), enr_row(2, "孙伟", SUN, "390", 1),
+                    enr_row(3, "陈志强", CHEN, "390", 1),
+                    enr_row(4, "周敏", ZHOU, "110", 1), enr_row(5, "周敏", ZHOU, "170", 1)],
+        national_match=[nm_row(1, ZHAO, "110", 1), nm_row(2, SUN, "110", 1),
+                        nm_row(3, CHEN, "390", 1)],
+    )  # fmt: skip
+    return p
+
+
+@case
 def active_310_and_390_is_duplicate_medical() -> Period:
     p = Period(
         population=[pop_row(1, "孙伟", SUN, "1984-09-09", "1")],
@@ -420,6 +494,77 @@ def test_two_pensions_both_received_is_duplicate_benefit_only(results: Results) 
     assert results["two_pensions_both_received_is_duplicate_benefit_only"][1] == [
         ("DUPLICATE_BENEFIT", "张建国", None, None)
     ]
+
+
+def test_dead_pensioner_with_running_medical_has_both_deceased_codes(results: Results) -> None:
+    _, findings = results["dead_pensioner_with_running_medical_has_both_deceased_codes"]
+    # one finding per person and code, no file/row (the rows are named in detail)
+    assert findings == [
+        ("DECEASED_ACTIVE", "刘桂英", None, None),
+        ("DECEASED_BENEFIT", "刘桂英", None, None),
+    ]
+
+
+def test_each_deceased_code_names_only_its_own_rows(tmp_path: Path) -> None:
+    e = memory_engine()
+    run_period(e, dead_pensioner_with_running_medical_has_both_deceased_codes(), REF, tmp_path,
+               exports=False)  # fmt: skip
+    detail = dict(e.query_df("SELECT finding, detail FROM findings").itertuples(index=False))
+    assert (
+        detail["DECEASED_BENEFIT"]
+        == "公安登记死亡, 仍正常享受待遇: enrollment.csv#1 170 个人编号M00001"
+    )
+    assert (
+        detail["DECEASED_ACTIVE"] == "公安登记死亡, 仍正常参保: enrollment.csv#2 390 个人编号M00002"
+    )
+
+
+def test_dead_rows_are_decided_by_their_own_statuses(results: Results) -> None:
+    _, findings = results["dead_rows_are_decided_by_their_own_statuses"]
+    assert findings == [
+        ("DECEASED_ACTIVE", "孙伟", None, None),
+        ("DECEASED_BENEFIT", "张建国", None, None),
+    ]
+
+
+def test_paid_pair_is_benefit_but_another_active_pair_is_pension(results: Results) -> None:
+    _, findings = results["paid_pair_is_benefit_but_another_active_pair_is_pension"]
+    assert _codes(findings, "张建国") == ["DUPLICATE_BENEFIT", "DUPLICATE_PENSION"]
+    assert _codes(findings, "刘桂英") == ["DUPLICATE_BENEFIT"]  # two 职工 pensions paid
+
+
+def test_pension_detail_names_the_rows_of_the_counting_pairs(tmp_path: Path) -> None:
+    e = memory_engine()
+    run_period(e, paid_pair_is_benefit_but_another_active_pair_is_pension(), REF, tmp_path,
+               exports=False)  # fmt: skip
+    detail = e.query_df(
+        "SELECT f.detail FROM findings f JOIN persons p USING (person_id) "
+        "WHERE f.finding = 'DUPLICATE_PENSION'"
+    )["detail"].tolist()
+    # 110+170 both paid is no DUPLICATE_PENSION pair; 120 with 170 is
+    assert detail == [
+        "职工养老与居民养老同时有效: enrollment.csv#2 170 个人编号M00002, "
+        "enrollment.csv#3 120 个人编号M00003"
+    ]
+
+
+def test_same_scheme_paid_twice_is_duplicate_record_and_benefit(results: Results) -> None:
+    _, findings = results["same_scheme_paid_twice_is_duplicate_record_and_benefit"]
+    assert _codes(findings) == ["DUPLICATE_BENEFIT", "DUPLICATE_RECORD"]
+
+
+def test_paused_rows_duplicate_nothing(results: Results) -> None:
+    assert results["paused_rows_duplicate_nothing"][1] == []
+
+
+def test_region_duplicate_is_per_family_and_whatever_the_life_status(results: Results) -> None:
+    _, findings = results["region_duplicate_is_per_family_and_whatever_the_life_status"]
+    assert findings == [
+        ("DECEASED_ACTIVE", "陈志强", None, None),
+        ("DUPLICATE_PENSION", "周敏", None, None),
+        ("DUPLICATE_REGION", "赵丽", None, None),  # 170 here, 110 elsewhere: one family
+        ("DUPLICATE_REGION", "陈志强", None, None),
+    ]  # 孙伟: 390 here, 110 elsewhere are different families
 
 
 def test_active_310_and_390_is_duplicate_medical(results: Results) -> None:

@@ -332,16 +332,38 @@ def test_expected_statuses_obey_section_7(demo: Path) -> None:
 
 
 def test_deceased_findings_and_duplicates_need_active_rows(demo: Path) -> None:
-    t = _truth(demo, _periods(demo)[0])
-    p = t["persons"].set_index("person_key")
-    f = t["findings"]
-    dead = f.loc[f["finding"].isin(["DECEASED_ACTIVE", "DECEASED_BENEFIT"]), "person_key"]
-    assert len(dead) and (p.loc[dead, "life_status"] == "deceased").all()
-    assert not dead.duplicated().any()  # DECEASED_BENEFIT only, never both
-    both = f.loc[f["finding"] == "DUPLICATE_BENEFIT", "person_key"]
-    assert not both.isin(f.loc[f["finding"] == "DUPLICATE_PENSION", "person_key"]).any()
-    nip = f.loc[f["finding"] == "NOT_IN_POPULATION", "person_key"]
-    assert (p.loc[nip, "population"] == "none").all()
+    for k, period in enumerate(_periods(demo)):
+        t = _truth(demo, period)
+        p = t["persons"].set_index("person_key")
+        f = t["findings"]
+        dead = f.loc[f["finding"].isin(["DECEASED_ACTIVE", "DECEASED_BENEFIT"]), "person_key"]
+        assert len(dead) and (p.loc[dead, "life_status"] == "deceased").all()
+        # one finding per person and code
+        assert not f.loc[f["source_row"] == ""].duplicated(["finding", "person_key"]).any()
+        if k:  # later periods: pensioners dying with their medical row running have both
+            assert dead.duplicated().sum() >= 3
+        nip = f.loc[f["finding"] == "NOT_IN_POPULATION", "person_key"]
+        assert (p.loc[nip, "population"] == "none").all()
+
+
+def test_later_periods_have_new_deaths_moves_and_duplicates(demo: Path) -> None:
+    periods = _periods(demo)
+    for prev, cur in zip(periods, periods[1:], strict=False):
+        before, after = _truth(demo, prev)["findings"], _truth(demo, cur)["findings"]
+        changes = _truth(demo, cur)["changes"]
+        for code in ("DECEASED_ACTIVE", "DECEASED_BENEFIT", "DUPLICATE_REGION",
+                     "DUPLICATE_RECORD", "DUPLICATE_PENSION", "DUPLICATE_MEDICAL",
+                     "DUPLICATE_BENEFIT"):  # fmt: skip
+            new = set(after.loc[after["finding"] == code, "person_key"]) - set(
+                before.loc[before["finding"] == code, "person_key"]
+            )
+            assert len(new) >= 2, (cur.name, code)  # 3 made; a few are earlier cases again
+        moved = changes.loc[
+            (changes["field"] == "life_status") & (changes["new_value"] == "moved_out"),
+            "person_key",
+        ]
+        region = set(after.loc[after["finding"] == "DUPLICATE_REGION", "person_key"])
+        assert len(region & set(moved)) >= 3  # moved out, still paying here, insured there
 
 
 def test_most_enrollment_rows_link_on_the_exact_id(demo: Path) -> None:

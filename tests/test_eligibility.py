@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from canbao import eligibility as el
+from canbao.classify import eligibility as el
 from canbao.core.engine import DuckDBEngine
 
 REF = dt.date(2026, 10, 31)

@@ -281,8 +281,9 @@ def run_period(
     exports: bool = True,
 ) -> dict[str, Path]:
     """Stages 3, (4), 6, 7, 8 on the given tables; returns the exports."""
-    from canbao import classify, registry
     from canbao import exports as ex
+    from canbao import registry
+    from canbao.classify import status as classify
 
     cfg = cfg or config()
     ctx = context(period, root)

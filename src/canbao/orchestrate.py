@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib.resources
 import logging
 import multiprocessing
 import os
@@ -47,9 +48,12 @@ PeriodRunner = Callable[[Config, PeriodContext], object]
 
 
 def default_notebook_dir() -> Path:
-    """``notebooks/`` of the checkout the package is installed from (editable install)."""
-    root = mf.repo_root() or mf.package_dir().parents[1]
-    return root / "notebooks"
+    """The checkout's ``notebooks/`` (the ones users open and edit) when run from a checkout;
+    otherwise the copy a wheel ships inside the package (``canbao/notebooks``, setup.py)."""
+    checkout = (mf.repo_root() or mf.package_dir().parents[1]) / "notebooks"
+    if (checkout / DISTRICT_NB).exists():
+        return checkout
+    return Path(str(importlib.resources.files("canbao") / "notebooks"))
 
 
 @dataclass(frozen=True)
@@ -573,15 +577,30 @@ def _say(req: RunRequest, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def run_period_with_manifest(
-    req: RunRequest, period_dir: Path, previous_fp: str | None, code_digest: str, earlier: list[str]
-) -> PeriodOutcome:
-    """Run one period unless up to date, and write its manifest."""
+@dataclass(frozen=True)
+class PeriodPlan:
+    """A period's context, params, inputs and fingerprint, before anything runs."""
+
+    ctx: PeriodContext
+    cfg: Config
+    inputs: list[dict[str, Any]]
+    parts: dict[str, Any]
+    fingerprint: str
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when ``run`` would skip this period (``canbao status`` asks the same)."""
+        return _up_to_date(self.ctx.out_dir, self.fingerprint)
+
+
+def plan_period(
+    req: RunRequest, period_dir: Path, previous_fp: str | None, code_digest: str
+) -> PeriodPlan:
+    """The fingerprint ``run`` compares with the manifest: inputs, params, code, notebooks, chain."""
     district_code = Path(req.district_dir).resolve().name
     ctx = period_context(period_dir, req.out_root, district_code)
     cfg = load_config(district_code, req.params_dir)
     inputs = mf.describe_inputs(period_dir)
-    params = cfg.to_dict()
     parts = mf.fingerprint_parts(
         inputs,
         _params_for_fingerprint(cfg),
@@ -589,8 +608,18 @@ def run_period_with_manifest(
         _notebooks_digest(req.notebook_dir) if req.notebooks else None,
         previous_fp,
     )
-    fp = mf.fingerprint(parts)
-    if not req.force and _up_to_date(ctx.out_dir, fp):
+    return PeriodPlan(ctx, cfg, inputs, parts, mf.fingerprint(parts))
+
+
+def run_period_with_manifest(
+    req: RunRequest, period_dir: Path, previous_fp: str | None, code_digest: str, earlier: list[str]
+) -> PeriodOutcome:
+    """Run one period unless up to date, and write its manifest."""
+    district_code = Path(req.district_dir).resolve().name
+    plan = plan_period(req, period_dir, previous_fp, code_digest)
+    ctx, cfg, inputs, parts, fp = plan.ctx, plan.cfg, plan.inputs, plan.parts, plan.fingerprint
+    params = cfg.to_dict()
+    if not req.force and plan.up_to_date:
         return PeriodOutcome(ctx.period, True, fp)
     if ctx.out_dir.exists():
         shutil.rmtree(ctx.out_dir)  # generated only: stale files must not survive a re-run

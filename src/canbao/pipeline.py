@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from canbao import classify, exports, linkage, registry, survey
+from canbao import exports, linkage, registry, survey
+from canbao.classify import status as classify
 from canbao.clean import stage as clean
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext

@@ -1,4 +1,4 @@
-"""Accuracy of a period's links against the demo's truth (``data/truth/<district>/<period>``).
+"""Accuracy of a period's links and findings against the demo's truth (``data/truth/<district>/<period>``).
 
 The pipeline never reads the truth; only the district notebook (when a truth folder
 exists), tests and benchmarks do. Each population row's true ``person_key`` tells
@@ -89,3 +89,54 @@ def link_accuracy(engine: Engine, truth_dir: Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# Findings kept per person and code (compared on the person); the others per input row.
+PERSON_FINDING_PREFIXES = ("DUPLICATE_", "DECEASED_")
+
+
+def _finding_items(df: pd.DataFrame) -> pd.DataFrame:
+    """finding + the item it is about: the true person for person codes, file#row otherwise."""
+    person = df["finding"].str.startswith(PERSON_FINDING_PREFIXES)
+    item = df["file"].fillna("") + "#" + df["source_row"].fillna("")
+    item = item.where(~person, df["person_key"].fillna(""))
+    ok = (person & (item != "")) | (~person & (df["source_row"].fillna("") != ""))
+    return pd.DataFrame({"finding": df["finding"], "item": item})[ok].drop_duplicates()
+
+
+def f1_score(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def finding_accuracy(engine: Engine, truth_dir: Path) -> pd.DataFrame:
+    """Precision, recall and F1 of every finding code of the period in ``findings``.
+
+    Person codes (DUPLICATE_*, DECEASED_*) are matched on the true person the
+    ``person_id`` stands for, row codes on file + source_row. Returns finding, true,
+    found, correct, precision, recall, f1 (precision/recall 1.0 when nothing was
+    expected or found: no support is no error), sorted by finding.
+    """
+    engine.execute(truth_rows_sql(), [str(Path(truth_dir) / "rows.csv")])
+    try:
+        got = engine.query_df(
+            f"""WITH keymap AS ({person_key_map_sql()})
+            SELECT f.finding, k.person_key, f.file, CAST(f.source_row AS VARCHAR) AS source_row
+            FROM findings f LEFT JOIN keymap k USING (person_id)"""
+        )
+    finally:
+        engine.execute("DROP TABLE IF EXISTS temp._truth_rows")
+    want = pd.read_csv(Path(truth_dir) / "findings.csv", dtype=str, keep_default_na=False)
+    found, true = _finding_items(got), _finding_items(want)
+    rows = []
+    for code in sorted(set(found["finding"]) | set(true["finding"])):
+        f = set(found.loc[found["finding"] == code, "item"])
+        t = set(true.loc[true["finding"] == code, "item"])
+        p = len(f & t) / len(f) if f else 1.0
+        r = len(f & t) / len(t) if t else 1.0
+        rows.append(
+            {"finding": code, "true": len(t), "found": len(f), "correct": len(f & t),
+             "precision": p, "recall": r, "f1": f1_score(p, r)}
+        )  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["finding", "true", "found", "correct", "precision", "recall", "f1"]
+    )

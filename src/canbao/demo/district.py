@@ -59,6 +59,7 @@ def _advance(w: World, prev: dt.date, cur: dt.date, seed: int, k: int) -> None:
     evolve.births(w, prev, cur, rng)
     evolve.deaths_and_moves(w, prev, cur, rng)
     evolve.enrollments(w, prev, cur, rng)
+    evolve.later_cases(w, prev, cur, rng)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

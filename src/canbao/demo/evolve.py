@@ -1,5 +1,6 @@
 """Half a month of district life between two extracts: births, deaths, moves, new and
-ended enrollments, benefits starting at 60, duplicates cleaned up."""
+ended enrollments, benefits starting at 60, duplicates cleaned up, and the findings only
+later extracts have (see :func:`later_cases`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from canbao.demo import ids, names
 from canbao.demo.faults import dress_rows, new_row_ids
+from canbao.demo.population import other_regions
 from canbao.demo.world import World, age_on
 
 
@@ -155,4 +157,80 @@ def enrollments(w: World, prev: dt.date, cur: dt.date, rng: np.random.Generator)
     dup = r["kind"].isin(["dup_record", "dup_pension", "dup_medical"]) & (r["est"] == 1)
     fix = dup & pd.Series(rng.random(len(r)) < 0.15, index=r.index)
     r.loc[fix, "est"] = 4
+    _add_rows(w, new, rng)
+
+
+def _some(rng: np.random.Generator, pool: np.ndarray, rate: float, base: int) -> np.ndarray:
+    """``rate`` of ``base`` (at least 3, at most the pool) drawn from ``pool``, sorted."""
+    k = min(max(3, int(round(rate * base))), len(pool))
+    return np.sort(rng.choice(pool, k, replace=False)) if k else pool[:0]
+
+
+def later_cases(w: World, prev: dt.date, cur: dt.date, rng: np.random.Generator) -> None:
+    """The findings only later extracts have, made often enough to be measured (~0.01% of
+    people each, at least 3 a period): pensioners dying while their pension still pays and
+    their medical row still runs (DECEASED_BENEFIT and DECEASED_ACTIVE), people moving out
+    while still paying here and already insured at the new place (DUPLICATE_REGION), and
+    new duplicates within and across schemes (DUPLICATE_RECORD/_PENSION/_MEDICAL/_BENEFIT)."""
+    p, r = w.persons, w.rows
+    n = len(p)
+    alive = p.index[(p["hstatus"] == "管理中") & (p["pop"] == "hukou")]
+    live = r.loc[r["key"].isin(alive)]
+    act = live.loc[(live["est"] == 1) | (live["bst"] == 1)]
+
+    def holders(mask: pd.Series) -> set:
+        return set(act.loc[mask, "key"])
+
+    paid = holders(act["scheme"].isin(["110", "120", "170"]) & (act["bst"] == 1))
+    medical = holders(act["scheme"].isin(["310", "390"]) & (act["bst"] != 1))
+    dying = _some(rng, np.array(sorted(paid & medical), dtype=np.int64), 0.0001, n)
+    p.loc[dying, "hstatus"] = "死亡"
+    p.loc[dying, "sdate"] = pd.to_datetime(_between(rng, len(dying), prev, cur))
+    # moving out, rows here still paying, insured at the new place in the same scheme
+    resident = act.loc[act["scheme"].isin(["170", "390"]) & ~act["key"].isin(dying)]
+    resident = resident.drop_duplicates("key")
+    elsewhere = set(w.nm.loc[w.nm["est"] == 1, "key"])
+    resident = resident.loc[~resident["key"].isin(list(elsewhere))]
+    movers = resident.loc[_some(rng, resident.index.to_numpy(), 0.0001, n)]
+    p.loc[movers["key"], "hstatus"] = "迁出"
+    p.loc[movers["key"], "sdate"] = pd.to_datetime(_between(rng, len(movers), prev, cur))
+    region = other_regions(w.district, rng, len(movers), 0.5)
+    nm_new = pd.DataFrame(
+        {"key": movers["key"].to_numpy(), "scheme": movers["scheme"].to_numpy(),
+         "region": region, "est": 1, "kind": "moved_paying"}
+    )  # fmt: skip
+    w.nm = pd.concat([w.nm, nm_new], ignore_index=True)
+    # new duplicates among the people still here
+    gone = set(dying) | set(movers["key"])
+    stay = act.loc[~act["key"].isin(list(gone))]
+    has = {s: set(stay.loc[stay["scheme"] == s, "key"]) for s in ("170", "390")}
+    pools = {
+        "dup_pension": (
+            stay.loc[(stay["scheme"] == "110") & (stay["bst"] == 0), "key"],
+            "170",
+            0,
+            has["170"],
+        ),
+        "dup_medical": (stay.loc[stay["scheme"] == "310", "key"], "390", 0, has["390"]),
+        "dup_record": (
+            stay.loc[(stay["scheme"] == "390") & (stay["bst"] == 0), "key"],
+            "390",
+            0,
+            set(),
+        ),
+        "dup_benefit": (
+            stay.loc[(stay["scheme"] == "110") & (stay["bst"] == 1), "key"],
+            "170",
+            1,
+            has["170"],
+        ),
+    }
+    parts = []
+    for kind, (keys, scheme, bst, already) in pools.items():
+        pool = np.array(sorted(set(keys) - already), dtype=np.int64)
+        k = _some(rng, pool, 0.0001, n)
+        parts.append(pd.DataFrame({"key": k, "scheme": scheme, "est": 1, "bst": bst,
+                                   "employer": "", "kind": kind}))  # fmt: skip
+    new = pd.concat(parts, ignore_index=True)
+    new["edate"] = _between(rng, len(new), prev, cur)
     _add_rows(w, new, rng)

@@ -98,14 +98,20 @@ def person_findings(w: World) -> pd.DataFrame:
             {"key": dr[dr >= 2].index.get_level_values(0).unique(), "finding": "DUPLICATE_RECORD"}
         )
     )
-    emp = set(active.loc[active["scheme"].isin(["110", "120"]), "key"])
-    res = set(active.loc[active["scheme"] == "170", "key"])
-    emp_b = set(active.loc[active["scheme"].isin(["110", "120"]) & (active["bst"] == 1), "key"])
-    res_b = set(active.loc[(active["scheme"] == "170") & (active["bst"] == 1), "key"])
-    both = emp & res
-    benefit = emp_b & res_b
+    # pension duplicates are decided per pair of rows: a pair both 正常享受 is
+    # DUPLICATE_BENEFIT only; any other active 职工 + 居民 pair is DUPLICATE_PENSION
+    pen_rows = active.loc[active["scheme"].isin(PENSION)]
+    paid = pen_rows.loc[pen_rows["bst"] == 1].groupby("key").size()
+    benefit = set(paid[paid >= 2].index)
+    worker = pen_rows["scheme"].isin(["110", "120"])
+    resident = pen_rows["scheme"] == "170"
+    unpaid = pen_rows["bst"] != 1
+    emp, res = set(pen_rows.loc[worker, "key"]), set(pen_rows.loc[resident, "key"])
+    emp_u = set(pen_rows.loc[worker & unpaid, "key"])
+    res_u = set(pen_rows.loc[resident & unpaid, "key"])
+    pension = (emp_u & res) | (emp & res_u)
     out.append(pd.DataFrame({"key": sorted(benefit), "finding": "DUPLICATE_BENEFIT"}))
-    out.append(pd.DataFrame({"key": sorted(both - benefit), "finding": "DUPLICATE_PENSION"}))
+    out.append(pd.DataFrame({"key": sorted(pension), "finding": "DUPLICATE_PENSION"}))
     med = set(active.loc[active["scheme"] == "310", "key"]) & set(
         active.loc[active["scheme"] == "390", "key"]
     )
@@ -117,9 +123,11 @@ def person_findings(w: World) -> pd.DataFrame:
             nm.loc[nm["scheme"].isin(fam), "key"]
         )
     out.append(pd.DataFrame({"key": sorted(reg), "finding": "DUPLICATE_REGION"}))
+    # per row: a row 正常享受 is DECEASED_BENEFIT, a row 正常参保 without it DECEASED_ACTIVE;
+    # one person can have both (a dead pensioner's 390 still running)
     dead = set(p.index[p["hstatus"] == "死亡"])
     ben = dead & set(r.loc[r["bst"] == 1, "key"])
-    act = (dead & set(r.loc[r["est"] == 1, "key"])) - ben
+    act = dead & set(r.loc[(r["est"] == 1) & (r["bst"] != 1), "key"])
     out.append(pd.DataFrame({"key": sorted(ben), "finding": "DECEASED_BENEFIT"}))
     out.append(pd.DataFrame({"key": sorted(act), "finding": "DECEASED_ACTIVE"}))
     out.append(

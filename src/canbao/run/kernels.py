@@ -19,6 +19,8 @@ from typing import IO, Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import CaselessStrEnum, Unicode
 
+from canbao.run.log import LOG_ENV
+
 # A unix socket path must stay under ~107 bytes: keep the private folder short.
 _MAX_SOCKET_DIR = 60
 
@@ -50,6 +52,7 @@ class PrivateIPCKernelManager(AsyncKernelManager):
             self._log_handle = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115
             kw.setdefault("stdout", self._log_handle)
             kw.setdefault("stderr", self._log_handle)
+            kw["env"] = {**(kw.get("env") or os.environ), LOG_ENV: str(self.log_file)}
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

@@ -4,19 +4,23 @@ Why: Splink's EM notes (``Level … not observed``), Python warnings and the ker
 own lines are useful to a maintainer and noise to a statistician. During a period
 the root logger writes to the log file and ``warnings`` are captured into it; the
 console keeps the one-line news. In a kernel (a notebook run by ``canbao run`` or in
-JupyterLab) :func:`route_to_process_stderr` sends them to the process's real stderr,
-which the run points at the same file.
+JupyterLab) :func:`route_library_logs` sends them to the same file, or to the
+Jupyter server's console.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 _FORMAT = "%(levelname)s %(name)s: %(message)s"
+# Set by the run in each kernel's environment: the period's run.log.
+LOG_ENV = "CANBAO_RUN_LOG"
 
 
 @contextlib.contextmanager
@@ -55,18 +59,31 @@ def _quiet_splink() -> list[logging.Handler]:
     return own
 
 
-def route_to_process_stderr() -> None:
-    """In a kernel: warnings and log records to the process stderr, not the notebook.
+def route_library_logs() -> None:
+    """In a kernel: warnings and log records to the run log, never into the notebook.
 
-    ``canbao run`` points a kernel's stderr at the period's ``run.log``; in JupyterLab
-    it is the server's console. Idempotent.
+    ``canbao run`` names the period's ``run.log`` in the kernel's environment
+    (:data:`LOG_ENV`); in JupyterLab they go to the server's console (the stderr the
+    kernel started with, before ipykernel captured it). Idempotent.
     """
     root = logging.getLogger()
-    if not any(getattr(h, "_canbao_stderr", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.__stderr__)
+    if not any(getattr(h, "_canbao_route", False) for h in root.handlers):
+        target = os.environ.get(LOG_ENV)
+        if target:
+            handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
+        else:
+            handler = logging.StreamHandler(_console_stream())
         handler.setLevel(logging.WARNING)
         handler.setFormatter(logging.Formatter(_FORMAT))
-        handler._canbao_stderr = True  # type: ignore[attr-defined]
+        handler._canbao_route = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     _quiet_splink()
     logging.captureWarnings(True)
+
+
+def _console_stream() -> TextIO:
+    """The process's stderr as it was before ipykernel piped fd 2 into the notebook."""
+    original = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if isinstance(original, int):
+        return os.fdopen(os.dup(original), "w", buffering=1, encoding="utf-8")
+    return sys.__stderr__ or sys.stderr

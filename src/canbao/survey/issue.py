@@ -14,6 +14,7 @@ from canbao.regforms import write_registration_forms
 from canbao.rosters import RosterMeta, roster_values, write_ledger, write_roster, write_summary
 from canbao.survey.places import _place, district_name, place_names
 from canbao.survey.tables import ensure_tables
+from canbao.survey.worklists import write_work_lists
 
 
 def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
@@ -60,6 +61,7 @@ def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
         people = engine.query_df(_roster_people_sql(), [batch, batch])
         files += _write_batch(people, out, cfg, ctx, int(batch), towns, villages, dname)
     files += _write_ledgers(engine, out, ctx, towns, villages, dname)
+    files += write_work_lists(engine, out, ctx, towns, dname, cfg.survey.roster_password)
     return {
         "batch": None if batch is None else int(batch),
         "people": int(len(people)),

@@ -1,6 +1,6 @@
 """Stage 6: each person's coverage and registration, and the period's findings.
 
-Rules are in :mod:`canbao.eligibility` and :mod:`canbao.findings`; this module only
+Rules are in :mod:`canbao.classify.eligibility` and :mod:`canbao.classify.findings`; this module only
 prepares the row sets (enrollment / national_match / students rows with the person
 each is linked to, the accepted survey return per person) and runs them in order:
 findings first, because ``needs_correction`` depends on them.
@@ -8,12 +8,12 @@ findings first, because ``needs_correction`` depends on them.
 
 from __future__ import annotations
 
-from canbao import eligibility as el
+from canbao.classify import eligibility as el
+from canbao.classify.findings import build_findings
 from canbao.core.catalog import table_columns, table_names
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
-from canbao.findings import build_findings
 from canbao.survey.tables import STAGED, with_staged_sql
 
 SURVEY_COLUMNS: tuple[str, ...] = ("outcome", "exemption")

@@ -10,7 +10,7 @@ Person findings (DUPLICATE_*, DECEASED_*) have one row per person and code, empt
 
 from __future__ import annotations
 
-from canbao import eligibility as el
+from canbao.classify import eligibility as el
 from canbao.core.engine import Engine
 from canbao.core.privacy import mask_id_sql
 
@@ -154,21 +154,18 @@ def duplicate_record_sql() -> str:
     """
 
 
-def _benefit_people_sql() -> str:
-    return (
-        "SELECT person_id FROM _fd_act WHERE fam = 'pension' AND benefit_status = 1 "
-        "GROUP BY person_id HAVING count(DISTINCT scheme) >= 2"
-    )
-
-
 def duplicate_benefit_sql() -> str:
-    """DUPLICATE_BENEFIT: two pension schemes both 正常享受 (then not DUPLICATE_PENSION)."""
-    return f"""
+    """DUPLICATE_BENEFIT: two or more pension rows 正常享受 at once (any 险种, the same one too).
+
+    A pension paid twice is paid twice, whether the second payment comes from another
+    scheme or from a second 个人编号 in the same scheme (that pair is DUPLICATE_RECORD too).
+    """
+    return """
     SELECT 'enrollment', 'DUPLICATE_BENEFIT', person_id, NULL, NULL,
            '同时领取多份养老待遇: ' || string_agg(label, ', ' ORDER BY file, source_row)
     FROM _fd_act
-    WHERE fam = 'pension' AND benefit_status = 1 AND person_id IN ({_benefit_people_sql()})
-    GROUP BY person_id
+    WHERE fam = 'pension' AND benefit_status = 1
+    GROUP BY person_id HAVING count(*) >= 2
     """
 
 
@@ -177,28 +174,50 @@ def _pair_sql(
     text: str,
     side_a: tuple[str, ...],
     side_b: tuple[str, ...],
-    exclude_sql: str | None = None,
+    both_paid_excluded: bool = False,
 ) -> str:
+    """Persons with an active row of ``side_a`` and an active row of ``side_b``.
+
+    Decided per pair of rows: with ``both_paid_excluded`` a pair whose rows are both
+    正常享受 is not counted (it is DUPLICATE_BENEFIT only), yet another pair of the same
+    person still is. ``detail`` names the rows of the pairs that count.
+    """
     a = ", ".join(f"'{s}'" for s in side_a)
     b = ", ".join(f"'{s}'" for s in side_b)
-    extra = f"AND person_id NOT IN ({exclude_sql})" if exclude_sql else ""
+    both_paid = (
+        "AND NOT (coalesce(x.benefit_status = 1, false) AND coalesce(y.benefit_status = 1, false))"
+        if both_paid_excluded
+        else ""
+    )
     return f"""
+    WITH pairs AS (
+        SELECT x.person_id, x.file AS xf, x.source_row AS xr, x.label AS xl,
+               y.file AS yf, y.source_row AS yr, y.label AS yl
+        FROM _fd_act x JOIN _fd_act y USING (person_id)
+        WHERE x.scheme IN ({a}) AND y.scheme IN ({b}) {both_paid}),
+    involved AS (
+        SELECT person_id, xf AS file, xr AS source_row, xl AS label FROM pairs
+        UNION
+        SELECT person_id, yf, yr, yl FROM pairs)
     SELECT 'enrollment', '{code}', person_id, NULL, NULL,
            '{text}: ' || string_agg(label, ', ' ORDER BY file, source_row)
-    FROM _fd_act WHERE scheme IN ({a}, {b}) {extra}
+    FROM involved
     GROUP BY person_id
-    HAVING bool_or(scheme IN ({a})) AND bool_or(scheme IN ({b}))
     """
 
 
 def duplicate_pension_sql() -> str:
-    """DUPLICATE_PENSION: active 职工 (110/120) and active 居民 (170) pension at once."""
+    """DUPLICATE_PENSION: an active 职工 (110/120) row and an active 居民 (170) row at once.
+
+    A pair both 正常享受 is DUPLICATE_BENEFIT only (one pair, one code); any other
+    active pair of the same person is still DUPLICATE_PENSION.
+    """
     return _pair_sql(
         "DUPLICATE_PENSION",
         "职工养老与居民养老同时有效",
         el.WORKER_PENSION_SCHEMES,
         el.RESIDENT_PENSION_SCHEMES,
-        _benefit_people_sql(),
+        both_paid_excluded=True,
     )
 
 
@@ -228,24 +247,27 @@ def duplicate_region_sql() -> str:
 
 
 def deceased_sql() -> str:
-    """DECEASED_BENEFIT (dead, still 正常享受: that only) or DECEASED_ACTIVE (dead, 正常参保)."""
+    """DECEASED_BENEFIT / DECEASED_ACTIVE of a person 公安 records as dead, decided per row.
+
+    A row 正常享受 is DECEASED_BENEFIT only (even when also 正常参保); a row 正常参保
+    and not 正常享受 is DECEASED_ACTIVE. One person has one finding per code, so a dead
+    pensioner whose 170 still pays and whose 390 still runs has both, each naming its rows.
+    """
+    code = (
+        "CASE WHEN e.benefit_status = 1 THEN 'DECEASED_BENEFIT' "
+        "WHEN e.enroll_status = 1 THEN 'DECEASED_ACTIVE' END"
+    )
     return f"""
     WITH d AS (
-        SELECT e.person_id,
-               bool_or(e.benefit_status = 1) AS benefit,
-               string_agg({_label("e")}, ', ' ORDER BY e.file, e.source_row)
-                   FILTER (WHERE e.benefit_status = 1) AS benefit_rows,
-               string_agg({_label("e")}, ', ' ORDER BY e.file, e.source_row)
-                   FILTER (WHERE e.enroll_status = 1) AS active_rows,
-               bool_or(e.enroll_status = 1) AS active
+        SELECT e.person_id, e.file, e.source_row, {code} AS finding, {_label("e")} AS label
         FROM _cl_enr e JOIN persons p USING (person_id)
-        WHERE p.life_status = 'deceased' AND e.scheme IS NOT NULL
-        GROUP BY e.person_id)
-    SELECT 'enrollment', CASE WHEN benefit THEN 'DECEASED_BENEFIT' ELSE 'DECEASED_ACTIVE' END,
-           person_id, NULL, NULL,
-           CASE WHEN benefit THEN '公安登记死亡, 仍正常享受待遇: ' || benefit_rows
-                ELSE '公安登记死亡, 仍正常参保: ' || active_rows END
-    FROM d WHERE benefit OR active
+        WHERE p.life_status = 'deceased' AND e.scheme IS NOT NULL)
+    SELECT 'enrollment', finding, person_id, NULL, NULL,
+           CASE finding WHEN 'DECEASED_BENEFIT' THEN '公安登记死亡, 仍正常享受待遇: '
+                ELSE '公安登记死亡, 仍正常参保: ' END
+           || string_agg(label, ', ' ORDER BY file, source_row)
+    FROM d WHERE finding IS NOT NULL
+    GROUP BY person_id, finding
     """
 
 

@@ -1,0 +1,1 @@
+"""Classify: who must be insured (eligibility), coverage and registration (status), findings."""
