@@ -110,6 +110,6 @@ def test_kernel_that_never_starts_fails_with_its_cause(tmp_path, monkeypatch):
     assert not result.ok
     assert marker.read_text(encoding="utf-8").count("died") == orchestrate.START_ATTEMPTS
     assert "Kernel died" in (result.error or "") or "RuntimeError" in (result.error or "")
-    assert result.describe().startswith("township probe: FAILED")
+    assert result.describe().startswith("乡镇 probe：失败")
     log = task.log_path.read_text(encoding="utf-8")
     assert log.count("retrying") == orchestrate.START_ATTEMPTS - 1

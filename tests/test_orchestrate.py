@@ -144,7 +144,8 @@ def test_broken_township_is_reported_and_others_complete(district, capsys):
     ok_nb = nbformat.read(str(out / "notebooks" / "20_township_430321100.ipynb"), as_version=4)
     assert ok_nb.cells[-1].outputs[0]["text"] == "易俗河镇 2\n"
     err = capsys.readouterr().err
-    assert "故障镇 (430321102): FAILED at cell 3" in err and "ValueError: 故意失败" in err
+    assert "乡镇 故障镇 (430321102)：失败，第 3 个单元格" in err and "ValueError: 故意失败" in err
+    assert "[task_failed]" in err and "2026-01-15：失败（笔记本" in err
     m = mf.read_manifest(out)
     assert m["status"] == "failed" and any("故障镇" in f for f in m["failures"])
     # a failed period is not "complete": the next run does it again

@@ -43,9 +43,9 @@ def test_rerun_is_byte_identical_and_verify_spots_tampering(district, capsys):  
     capsys.readouterr()
     assert verify(out) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "identical  exports/registry.csv" in lines
-    assert "identical  notebooks/20_township_430321100.ipynb" in lines
-    assert "identical  html/20_township_430321100.html" in lines
+    assert "一致 [identical]  exports/registry.csv" in lines
+    assert "一致 [identical]  notebooks/20_township_430321100.ipynb" in lines
+    assert "一致 [identical]  html/20_township_430321100.html" in lines
 
     # tamper with a data file and with a notebook's printed output
     reg = out / "exports" / "registry.csv"
@@ -58,9 +58,12 @@ def test_rerun_is_byte_identical_and_verify_spots_tampering(district, capsys):  
     nbformat.write(nb, str(nb_path))
     assert verify(out) == 1
     text = capsys.readouterr().out
-    assert "DIFFERENT  exports/registry.csv" in text
-    assert "DIFFERENT  notebooks/20_township_430321100.ipynb  (outputs differ in cell(s) 4)" in text
-    assert "identical  notebooks/10_district.ipynb" in text
+    assert "不一致 [different]  exports/registry.csv" in text
+    assert (
+        "不一致 [different]  notebooks/20_township_430321100.ipynb  （第 4 个单元格的输出不同 [verify_cells_differ]）"
+        in text
+    )
+    assert "一致 [identical]  notebooks/10_district.ipynb" in text
 
 
 def test_sanitise_and_notebook_outputs_ignore_volatile_text(tmp_path):
@@ -78,3 +81,16 @@ def test_sanitise_and_notebook_outputs_ignore_volatile_text(tmp_path):
     assert notebook_outputs(path) == [
         (1, '[{"name": "stdout", "output_type": "stream", "text": "1\\n"}]')
     ]
+
+
+def test_verify_of_a_folder_without_manifest_is_a_chinese_input_error(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "canbao", "verify", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert res.returncode == 3
+    assert "[verify_no_manifest]" in res.stderr and "没有可读的 manifest.json" in res.stderr
+    assert "Traceback" not in res.stderr

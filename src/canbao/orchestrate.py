@@ -104,12 +104,24 @@ class TaskResult:
     notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
+        """``乡镇 易俗河镇 (430321100)：失败，第 3 个单元格 `x = 1`：ValueError: … [task_failed]``."""
+        kind = (
+            messages.text(f"task_kind_{self.kind}")
+            if messages.known(f"task_kind_{self.kind}")
+            else self.kind
+        )
         if self.ok:
-            return f"{self.kind} {self.label}: ok"
-        where = f"cell {self.cell}" if self.cell is not None else "outside any cell"
+            return messages.line("task_ok", kind=kind, label=self.label)
+        where = (
+            messages.text("task_cell", cell=self.cell)
+            if self.cell is not None
+            else messages.text("task_outside_cells")
+        )
         src = (self.source or "").strip().splitlines()
         first = f" `{src[0][:80]}`" if src else ""
-        return f"{self.kind} {self.label}: FAILED at {where}{first}: {self.error}"
+        return messages.line(
+            "task_failed", kind=kind, label=self.label, where=where + first, error=self.error
+        )
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -672,17 +684,21 @@ def _summary(outcomes: list[PeriodOutcome]) -> str:
     for o in outcomes:
         p = o.period.isoformat()
         if o.skipped:
-            lines.append(f"{p}: up to date (fingerprint {o.fingerprint[:12]}), nothing to do")
+            lines.append(messages.line("run_up_to_date", period=p, fingerprint=o.fingerprint[:12]))
             continue
-        n_ok = sum(r.ok for r in o.results)
-        head = f"{p}: {'ok' if o.ok else 'FAILED'}"
+        code = "run_period_ok" if o.ok else "run_period_failed"
         if o.results:
-            head += f" ({n_ok}/{len(o.results)} notebooks ok)"
-        lines.append(head)
+            n_ok = sum(r.ok for r in o.results)
+            lines.append(
+                messages.line(code + "_notebooks", period=p, ok=n_ok, total=len(o.results))
+            )
+        else:
+            lines.append(messages.line(code, period=p))
         lines += [f"  {r.describe()}" for r in o.results if not r.ok]
         if o.error and all(r.ok for r in o.results):
             lines.append(f"  {o.error}")
-        lines += [f"  note: {n}" for n in sorted({n for r in o.results for n in r.notes})]
+        notes = sorted({n for r in o.results for n in r.notes})
+        lines += [f"  {messages.text('run_note')}：{n}" for n in notes]
     return "\n".join(lines)
 
 
@@ -692,9 +708,11 @@ def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
     if req.period is not None:
         periods = [p for p in periods if dt.date.fromisoformat(p.name) <= req.period]
         if not periods or periods[-1].name != req.period.isoformat():
-            raise InputError(str(req.district_dir), f"no period folder {req.period.isoformat()}")
+            raise InputError(
+                str(req.district_dir), "run_no_period_folder", period=req.period.isoformat()
+            )
     if not periods:
-        raise InputError(str(req.district_dir), "no period folders named YYYY-MM-DD")
+        raise InputError(str(req.district_dir), "run_no_periods")
     district_code = Path(req.district_dir).resolve().name
     outcomes: list[PeriodOutcome] = []
     with registry_lock(Path(req.out_root) / district_code):

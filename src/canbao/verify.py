@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 from canbao import manifest as mf
+from canbao.core import messages
+from canbao.core.errors import InputError
 
 # Text that legitimately differs between two executions (same list as tests/notebooks/sanitize.cfg).
 SANITIZE_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -62,22 +64,25 @@ def notebook_outputs(path: Path) -> list[tuple[int, str]]:
 def compare_file(rel: str, original: Path, rerun: Path) -> Comparison:
     """Compare one output of the report folder with its re-executed twin."""
     if not rerun.exists():
-        return Comparison(rel, "missing", "not produced by the re-run")
+        return Comparison(rel, "missing")
     if not original.exists():
-        return Comparison(rel, "different", "missing from the report folder")
+        return Comparison(rel, "different", messages.line("verify_missing_in_report"))
     if original.suffix == ".ipynb":
         a, b = notebook_outputs(original), notebook_outputs(rerun)
         if a == b:
             return Comparison(rel, "identical")
         if len(a) != len(b):
-            return Comparison(rel, "different", f"{len(a)} vs {len(b)} code cells")
+            return Comparison(
+                rel, "different", messages.line("verify_cell_count", a=len(a), b=len(b))
+            )
         cells = [str(i) for (i, x), (_, y) in zip(a, b, strict=True) if x != y]
-        return Comparison(rel, "different", f"outputs differ in cell(s) {', '.join(cells)}")
+        return Comparison(
+            rel, "different", messages.line("verify_cells_differ", cells="、".join(cells))
+        )
     if original.read_bytes() == rerun.read_bytes():
         return Comparison(rel, "identical")
-    return Comparison(
-        rel, "different", f"sha256 {mf.sha256_file(original)[:12]} vs {mf.sha256_file(rerun)[:12]}"
-    )
+    a, b = mf.sha256_file(original)[:12], mf.sha256_file(rerun)[:12]
+    return Comparison(rel, "different", messages.line("verify_bytes_differ", a=a, b=b))
 
 
 def _input_changes(m: dict[str, Any]) -> list[str]:
@@ -95,16 +100,17 @@ def verify_report(report_dir: Path, work_dir: Path) -> tuple[list[Comparison], l
     report_dir = Path(report_dir)
     m = mf.read_manifest(report_dir)
     if m is None:
-        raise FileNotFoundError(f"{report_dir}: no readable {mf.MANIFEST_NAME}")
+        raise InputError(str(report_dir), "verify_no_manifest", name=mf.MANIFEST_NAME)
     notes: list[str] = []
     changed = _input_changes(m)
     if changed:
-        notes.append(f"inputs changed since the run: {', '.join(changed)}")
+        notes.append(messages.line("verify_inputs_changed", files="、".join(changed)))
     code_now = mf.tree_digest(mf.package_dir())
     if code_now != m["fingerprint_parts"]["code"]:
-        notes.append("package source changed since the run (differences may come from that)")
+        notes.append(messages.line("verify_code_changed"))
     if m.get("status") != "complete":
-        notes.append(f"the recorded run did not complete: {'; '.join(m.get('failures', []))}")
+        failures = "；".join(m.get("failures", []))
+        notes.append(messages.line("verify_run_incomplete", failures=failures))
 
     district = m["district_code"]
     params_dir = Path(work_dir) / "params"
@@ -126,28 +132,30 @@ def verify_report(report_dir: Path, work_dir: Path) -> tuple[list[Comparison], l
     )
     code, _ = run_request(req)
     if code != 0:
-        notes.append("the re-run itself reported failures")
+        notes.append(messages.line("verify_rerun_failed"))
     rerun_dir = out_root / district / m["period"]
     recorded = [o["file"] for o in m["outputs"]]
     results = [compare_file(f, report_dir / f, rerun_dir / f) for f in recorded]
     produced = {o["file"] for o in mf.describe_outputs(rerun_dir)}
-    results += [
-        Comparison(f, "extra", "produced by the re-run, not recorded")
-        for f in sorted(produced - set(recorded))
-    ]
+    results += [Comparison(f, "extra") for f in sorted(produced - set(recorded))]
     return results, notes
+
+
+def report_line(r: Comparison) -> str:
+    """``一致 [identical]  exports/registry.csv``, with the detail of a difference after it."""
+    label = f"{messages.text('verify_' + r.status)} [{r.status}]"
+    return f"{label}  {r.file}" + (f"  （{r.detail}）" if r.detail else "")
 
 
 def verify(report_dir: Path) -> int:
     """Print one line per output (identical / different); 0 only if all are identical."""
     with tempfile.TemporaryDirectory(prefix="canbao-verify-") as tmp:
         results, notes = verify_report(Path(report_dir), Path(tmp))
-    width = max((len(r.status) for r in results), default=9)
     for r in results:
-        line = f"{r.status.upper() if r.status != 'identical' else r.status:<{width}}  {r.file}"
-        print(line + (f"  ({r.detail})" if r.detail else ""))
+        print(report_line(r))
     for n in notes:
-        print(f"note: {n}")
+        print(f"{messages.text('verify_note')}：{n}")
     bad = [r for r in results if r.status != "identical"]
-    print(f"{len(results) - len(bad)} identical, {len(bad)} not identical", file=sys.stderr)
+    summary = messages.line("verify_summary", same=len(results) - len(bad), bad=len(bad))
+    print(summary, file=sys.stderr)
     return 0 if results and not bad else 1
