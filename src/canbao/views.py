@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from canbao.core import messages
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_engine
@@ -80,17 +81,39 @@ def _as_date(period: dt.date | str) -> dt.date:
 
 def reconciliation_sql() -> str:
     return (
-        "SELECT extract, file, rows_read, rows_loaded, rows_rejected FROM reconciliation "
-        "ORDER BY extract, file"
+        "SELECT extract, file, rows_read, rows_loaded, rows_rejected, extra_columns, "
+        "unknown_codes FROM reconciliation ORDER BY extract, file"
     )
 
 
+def reconciliation_note(
+    read: int, loaded: int, rejected: int, extra: object, unknown: object
+) -> str:
+    """The 说明 of one file's reconciliation: balanced or not, and what was set aside."""
+    balanced = read == loaded + rejected
+    parts = [
+        messages.line("recon_balanced", read=read, loaded=loaded, rejected=rejected)
+        if balanced
+        else messages.line("recon_unbalanced", read=read, loaded=loaded, rejected=rejected)
+    ]
+    if isinstance(extra, str) and extra.strip():
+        parts.append(messages.line("recon_extra_columns", columns=extra))
+    if unknown is not None and not pd.isna(unknown) and int(unknown) > 0:
+        parts.append(messages.line("recon_unknown_codes", n=int(unknown)))
+    return "；".join(parts)
+
+
 def reconciliation(engine: Engine) -> pd.DataFrame:
-    """Rows read = loaded + rejected per input file, with a 是否平衡 check column."""
+    """Rows read = loaded + rejected per input file, with a 是否平衡 check and a 说明 column."""
     df = engine.query_df(reconciliation_sql())
     df["balanced"] = df["rows_read"] == df["rows_loaded"] + df["rows_rejected"]
     df["balanced"] = df["balanced"].map({True: "是", False: "否"})
-    return df.rename(
+    df["note"] = [
+        reconciliation_note(*row)
+        for row in zip(df["rows_read"], df["rows_loaded"], df["rows_rejected"],
+                       df["extra_columns"], df["unknown_codes"], strict=True)
+    ]  # fmt: skip
+    return df.drop(columns=["extra_columns", "unknown_codes"]).rename(
         columns={
             "extract": "数据",
             "file": "文件",
@@ -98,6 +121,7 @@ def reconciliation(engine: Engine) -> pd.DataFrame:
             "rows_loaded": "入库行数",
             "rows_rejected": "拒收行数",
             "balanced": "是否平衡",
+            "note": "说明",
         }
     )
 

@@ -48,6 +48,11 @@ CATALOGUE: dict[str, str] = {
     "status_no_raw_dir": "找不到该区县的提取目录，请用 --raw 指定 data/raw/<区县代码>",
     "status_no_report_dir": "不是输出目录（应为 reports/<区县代码>）",
     "status_nothing_run": "其下没有任何已运行的区县；请先运行 canbao run，或指定 reports/<区县代码>",
+    # reconciliation: the 说明 of each input file in the district report
+    "recon_balanced": "读入 {read} 行 = 入库 {loaded} 行 + 拒收 {rejected} 行",
+    "recon_unbalanced": "读入 {read} 行 ≠ 入库 {loaded} 行 + 拒收 {rejected} 行，请检查",
+    "recon_extra_columns": "未使用的列：{columns}",
+    "recon_unknown_codes": "{n} 个代码不在代码表中（见问题清单）",
     # canbao run: the summary after the periods, one notebook's outcome
     "run_up_to_date": "{period}：已是最新（指纹 {fingerprint}），无需运行",
     "run_period_ok": "{period}：完成",
