@@ -31,6 +31,7 @@ from canbao.core import messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.errors import InputError, RegistryBusy
+from canbao.report.front_page import write_front_page
 from canbao.run.log import period_log
 
 KERNEL_NAME = "canbao"
@@ -573,13 +574,6 @@ def _run_one_period(
     results = run_tasks(
         tasks, workers, progress=req.progress, desc=f"{ctx.period.isoformat()} 乡镇"
     )
-    if (req.notebook_dir / BULLETIN_NB).exists():
-        try:
-            from canbao import render
-
-            render.write_index(ctx.district_dir)
-        except ImportError:
-            pass
     return [district, *results], None, townships
 
 
@@ -676,6 +670,7 @@ def run_period_with_manifest(
         "outputs": mf.describe_outputs(ctx.out_dir),
     }
     mf.write_manifest(ctx.out_dir, manifest)
+    write_front_page(ctx.district_dir)
     return PeriodOutcome(ctx.period, False, fp, results, error)
 
 
@@ -728,6 +723,7 @@ def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
                 break  # later periods build on this one's registry
             previous = outcome.fingerprint
             earlier.append(period_dir.name)
+        write_front_page(Path(req.out_root) / district_code)  # skipped periods too
     print(_summary(outcomes), file=sys.stderr)
     return (0 if all(o.ok for o in outcomes) else 1), outcomes
 
