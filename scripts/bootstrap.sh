@@ -17,10 +17,14 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 apt_packages=(poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 
+# The test set-up only (never the demo): the browser tests load pages in headless Chromium.
+test_apt_packages=(chromium)
+
 system_setup() {
     # WeasyPrint needs Pango (+ harfbuzz-subset for fast font subsetting); tests use pdftoppm/pdffonts.
+    # Arguments: extra packages (the test set-up passes test_apt_packages).
     local missing=()
-    for p in "${apt_packages[@]}"; do
+    for p in "${apt_packages[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -79,6 +83,7 @@ case "${1:-}" in
         echo "== done: open reports/430302/index.html" ;;
     test)
         # unit and end-to-end tests, then nbval on freshly executed demo notebooks
+        system_setup "${test_apt_packages[@]}"
         setup
         lint
         "$VENV/bin/python" -m pytest -n 2 -m "not slow"   # includes the Spark parity tests
