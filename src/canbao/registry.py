@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 from canbao.changelog import changelog_insert_sql
+from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
@@ -457,7 +458,7 @@ def export_as_of(engine: Engine, as_of: dt.date, out_dir: Path) -> Path:
         else None
     )
     if period is None:
-        raise LookupError(f"no period committed on or before {as_of.isoformat()}")
+        raise LookupError(messages.line("export_no_period", as_of=as_of.isoformat()))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return write_query_csv(engine, registry_csv_sql(), [period], out_dir / "registry.csv")
@@ -467,13 +468,13 @@ def export_as_of_cli(registry_path: Path, as_of: dt.date, out_dir: Path) -> int:
     """``canbao export``: open the registry read-only and write the as-of registry.csv."""
     registry_path = Path(registry_path)
     if not registry_path.exists():
-        print(f"canbao: {registry_path}: no such registry", file=sys.stderr)
+        print(f"canbao: {registry_path}：{messages.line('export_no_registry')}", file=sys.stderr)
         return 2
     engine = open_engine("duckdb", registry_path, read_only=True)
     try:
         path = export_as_of(engine, as_of, out_dir)
     except LookupError as exc:
-        print(f"canbao: {registry_path}: {exc}", file=sys.stderr)
+        print(f"canbao: {registry_path}：{exc.args[0]}", file=sys.stderr)
         return 1
     finally:
         engine.close()

@@ -69,6 +69,10 @@ CATALOGUE: dict[str, str] = {
     "task_failed": "{kind} {label}：失败，{where}：{error}",
     "task_cell": "第 {cell} 个单元格",
     "task_outside_cells": "在单元格之外",
+    # canbao export / import-returns
+    "export_no_registry": "找不到登记库（应为 reports/<区县代码>/registry.duckdb）",
+    "export_no_period": "{as_of} 及之前没有已提交的期次",
+    "returns_no_registry": "该区县还没有登记库：请先运行 canbao run",
     # canbao verify: one line per output, notes, the summary
     "verify_identical": "一致",
     "verify_different": "不一致",

@@ -237,9 +237,7 @@ def import_returns_cli(period_dir: Path, out_root: Path, params_dir: Path) -> in
     ctx = period_context(Path(period_dir), Path(out_root))
     cfg = load_config(ctx.district_code, Path(params_dir))
     if not ctx.registry_path.exists():
-        raise InputError(
-            str(ctx.registry_path), "no registry yet: run `canbao run` for this district first"
-        )
+        raise InputError(str(ctx.registry_path), "returns_no_registry")
     engine = open_engine("duckdb", ctx.registry_path)
     try:
         res = import_returns(engine, cfg, ctx, commit=True)
