@@ -19,10 +19,10 @@ from test_registry_helpers import (
     run_period,
 )
 
-from canbao import registry
 from canbao.core.catalog import scalar
 from canbao.core.engine import DuckDBEngine, open_engine
 from canbao.core.errors import PeriodAborted
+from canbao.registry import store as registry
 
 P1, P2, P3 = "2026-10-15", "2026-10-31", "2026-11-15"
 ZHANG = make_id("1962-03-15", 11)

@@ -282,8 +282,8 @@ def run_period(
 ) -> dict[str, Path]:
     """Stages 3, (4), 6, 7, 8 on the given tables; returns the exports."""
     from canbao import exports as ex
-    from canbao import registry
     from canbao.classify import status as classify
+    from canbao.registry import store as registry
 
     cfg = cfg or config()
     ctx = context(period, root)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from canbao import exports, linkage, registry, survey
+from canbao import exports, linkage, survey
 from canbao.classify import status as classify
 from canbao.clean import stage as clean
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_engine
 from canbao.ingest import load_period
+from canbao.registry import store as registry
 
 Stage = Callable[[Engine, Config, PeriodContext], object]
 

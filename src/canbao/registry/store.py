@@ -24,7 +24,6 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from canbao.changelog import changelog_insert_sql
 from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
@@ -33,6 +32,7 @@ from canbao.core.engine import Engine, open_engine
 from canbao.core.errors import PeriodAborted
 from canbao.core.privacy import mask_id_sql
 from canbao.exports import registry_csv_sql, write_query_csv
+from canbao.registry.changelog import changelog_insert_sql
 from canbao.survey.tables import STAGED, apply_staged_sql
 
 # ---------------------------------------------------------------- persistent tables
