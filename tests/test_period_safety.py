@@ -41,6 +41,7 @@ import os, signal, sys
 from pathlib import Path
 import canbao.pipeline as pl
 from canbao.core.config import load_config
+from canbao.core.context import period_context
 
 period_dir, out_root, point = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -69,7 +70,7 @@ elif point == "end:commit":
         yield from apply()
         die()
     reg.apply_staged_sql = applied_then_die
-pl.run_period(load_config("430302"), pl.period_context(Path(period_dir), Path(out_root)))
+pl.run_period(load_config("430302"), period_context(Path(period_dir), Path(out_root)))
 """
 
 
