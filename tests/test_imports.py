@@ -156,3 +156,24 @@ def test_every_canbao_import_in_the_notebooks_resolves():
                         if alias.name.startswith("canbao"):
                             importlib.import_module(alias.name)
     assert missing == []
+
+
+def test_every_canbao_import_names_a_module_that_exists():
+    """After a module moves, an import of its old path fails here, not at run time."""
+    root = SRC.parents[1]
+    mods = module_files(SRC)
+    stale = []
+    for folder in ("src", "tests", "benchmarks"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [node.module]
+                    if node.module == "canbao":  # from canbao import <module>
+                        names += [f"canbao.{a.name}" for a in node.names if a.name != "__version__"]
+                for name in names:
+                    if name.split(".")[0] == "canbao" and name not in mods:
+                        stale.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+    assert stale == []
