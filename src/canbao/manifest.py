@@ -19,10 +19,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from canbao.run.stages import RECORDS_NAME as STAGE_RECORDS
+
 MANIFEST_NAME = "manifest.json"
 # The period's log (warnings, kernel output, tracebacks): named in the manifest, not an output.
 RUN_LOG_NAME = "run.log"
 MANIFEST_VERSION = 1
+# Files in a period folder that describe the run, not its results (never compared).
+RUN_RECORDS = frozenset({MANIFEST_NAME, RUN_LOG_NAME, STAGE_RECORDS})
 # Runtime pieces that are not direct dependencies but shape outputs (kernel, arrays, charts).
 _EXTRA_PACKAGES = ("numpy", "nbclient", "nbformat", "jupyter_client", "altair", "python-calamine")
 _SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
@@ -103,7 +107,8 @@ def describe_inputs(period_dir: Path) -> list[dict[str, Any]]:
 
 
 def describe_outputs(out_dir: Path) -> list[dict[str, Any]]:
-    """Every file a period wrote (bar the manifest and the run log) with SHA-256 and size."""
+    """Every file a period wrote with SHA-256 and size, bar the run's own records
+    (the manifest, the run log, the stage records: they differ on every run)."""
     out_dir = Path(out_dir)
     return [
         {
@@ -112,7 +117,7 @@ def describe_outputs(out_dir: Path) -> list[dict[str, Any]]:
             "bytes": p.stat().st_size,
         }
         for p in list_files(out_dir)
-        if p.relative_to(out_dir).as_posix() not in (MANIFEST_NAME, RUN_LOG_NAME)
+        if p.relative_to(out_dir).as_posix() not in RUN_RECORDS
     ]
 
 

@@ -33,6 +33,7 @@ from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.errors import InputError, RegistryBusy
 from canbao.report.front_page import write_front_page
 from canbao.run.log import period_log
+from canbao.run.stages import Follower, read_records
 
 KERNEL_NAME = "canbao"
 DISTRICT_NB = "10_district.ipynb"
@@ -552,6 +553,13 @@ class PeriodOutcome:
         return self.error is None and all(r.ok for r in self.results)
 
 
+def _follow_stages(req: RunRequest, ctx: PeriodContext) -> contextlib.AbstractContextManager:
+    """One console line per district-stage step, as the (kernel's) records arrive."""
+    if not req.progress:
+        return contextlib.nullcontext()
+    return Follower(ctx.out_dir, lambda line: _say(req, f"  {line}"))
+
+
 def _run_one_period(
     req: RunRequest, cfg: Config, ctx: PeriodContext
 ) -> tuple[list[TaskResult], str | None, list[tuple[str, str]]]:
@@ -560,10 +568,12 @@ def _run_one_period(
         runner = req.period_runner
         if runner is None:
             from canbao.pipeline import run_period as runner
-        runner(cfg, ctx)
+        with _follow_stages(req, ctx):
+            runner(cfg, ctx)
         return [], None, township_list(cfg, ctx)
     _say(req, messages.line("run_district_stage", notebook=DISTRICT_NB))
-    district = execute_task(_district_task(req, ctx, cfg))
+    with _follow_stages(req, ctx):
+        district = execute_task(_district_task(req, ctx, cfg))
     if district.ok:
         _say(req, messages.line("run_district_done", seconds=f"{district.seconds:.0f}"))
     if not district.ok:
@@ -668,6 +678,7 @@ def run_period_with_manifest(
         "townships": [{"code": c, "name": n} for c, n in townships],
         "failures": [r.describe() for r in failed] + ([error] if error and not failed else []),
         "outputs": mf.describe_outputs(ctx.out_dir),
+        "stages": [r.to_dict() for r in read_records(ctx.out_dir)],
     }
     mf.write_manifest(ctx.out_dir, manifest)
     write_front_page(ctx.district_dir)

@@ -19,6 +19,7 @@ from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_engine
 from canbao.ingest import load_period
 from canbao.registry import store as registry
+from canbao.run.stages import Recorder
 
 Stage = Callable[[Engine, Config, PeriodContext], object]
 
@@ -47,15 +48,19 @@ def open_registry(cfg: Config, ctx: PeriodContext, *, read_only: bool = False) -
 def run_period(
     cfg: Config, ctx: PeriodContext, *, engine: Engine | None = None, only: set[str] | None = None
 ) -> dict[str, object]:
-    """Run the district stage for one period; returns each stage's result by name."""
+    """Run the district stage for one period; returns each stage's result by name.
+
+    Each stage is measured (time, CPU, peak memory, key counts) and its record appended
+    to ``<period>/stages.jsonl`` (:mod:`canbao.run.stages`)."""
     own = engine is None
     engine = engine or open_registry(cfg, ctx)
     results: dict[str, object] = {}
     try:
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
+        recorder = Recorder(ctx.out_dir)
         for name, stage in stages():
             if only is None or name in only:
-                results[name] = stage(engine, cfg, ctx)
+                results[name] = recorder.run(name, stage, engine, cfg, ctx)
     finally:
         if own:
             engine.close()

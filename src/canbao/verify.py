@@ -22,12 +22,14 @@ import yaml
 from canbao import manifest as mf
 from canbao.core import messages
 from canbao.core.errors import InputError
+from canbao.run.stages import VOLATILE_PATTERN
 
 # Text that legitimately differs between two executions (same list as tests/notebooks/sanitize.cfg).
 SANITIZE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?", "TIMESTAMP"),
     (r"/tmp/[A-Za-z0-9_.\-/]+", "TMPDIR"),
     (r"0x[0-9a-fA-F]{6,}", "0xADDR"),
+    (VOLATILE_PATTERN, "VOLATILE"),  # the district report's stage timings
 )
 
 
@@ -81,8 +83,15 @@ def compare_file(rel: str, original: Path, rerun: Path) -> Comparison:
         )
     if original.read_bytes() == rerun.read_bytes():
         return Comparison(rel, "identical")
+    if original.suffix == ".html" and _without_volatile(original) == _without_volatile(rerun):
+        return Comparison(rel, "identical")  # only the stage timings differ
     a, b = mf.sha256_file(original)[:12], mf.sha256_file(rerun)[:12]
     return Comparison(rel, "different", messages.line("verify_bytes_differ", a=a, b=b))
+
+
+def _without_volatile(path: Path) -> str:
+    """A page's text without its volatile blocks (the stage table's timings)."""
+    return re.sub(VOLATILE_PATTERN, "VOLATILE", path.read_text(encoding="utf-8", errors="replace"))
 
 
 def _input_changes(m: dict[str, Any]) -> list[str]:
