@@ -44,7 +44,7 @@ RUN_LOG = mf.RUN_LOG_NAME
 # A kernel that dies before its first cell is started again this many times in all.
 START_ATTEMPTS = 3
 # Fields of the params that change how fast, not what: excluded from the fingerprint.
-_NON_OUTPUT_PARAMS = ("workers",)
+_NON_OUTPUT_PARAMS = ("workers", "engine")
 
 PeriodRunner = Callable[[Config, PeriodContext], object]
 
@@ -355,9 +355,9 @@ def _township_names(cfg: Config, ctx: PeriodContext) -> dict[str, str]:
     ref = refdata.townships(ctx.district_code)
     names.update(dict(zip(ref["code"], ref["name"], strict=True)))
     if ctx.registry_path.exists():
-        from canbao.core.engine import open_engine
+        from canbao.core.engine import open_registry_db
 
-        eng = open_engine("duckdb", ctx.registry_path, read_only=True)
+        eng = open_registry_db(ctx.registry_path, cfg.engine, read_only=True)
         try:
             if eng.table_exists("population"):
                 df = eng.query_df(

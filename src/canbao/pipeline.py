@@ -16,7 +16,7 @@ from canbao.classify import status as classify
 from canbao.clean import stage as clean
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_registry_db
 from canbao.ingest import load_period
 from canbao.registry import store as registry
 from canbao.run.stages import Recorder
@@ -42,7 +42,7 @@ def stages() -> list[tuple[str, Stage]]:
 def open_registry(cfg: Config, ctx: PeriodContext, *, read_only: bool = False) -> Engine:
     """The district's registry database (created on first use)."""
     ctx.district_dir.mkdir(parents=True, exist_ok=True)
-    return open_engine("duckdb", ctx.registry_path, read_only=read_only)
+    return open_registry_db(ctx.registry_path, cfg.engine, read_only=read_only)
 
 
 def run_period(

@@ -17,7 +17,7 @@ import pandas as pd
 from canbao.core import messages
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_registry_db
 from canbao.core.privacy import mask_id
 
 FINDING_LABELS = {
@@ -67,9 +67,11 @@ CLEANUP_LISTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def open_registry_read_only(ctx: PeriodContext) -> Engine:
-    """The registry for reading only: township notebooks run side by side and never write."""
-    return open_engine("duckdb", ctx.registry_path, read_only=True)
+def open_registry_read_only(ctx: PeriodContext, cfg: Config | None = None) -> Engine:
+    """The registry for reading only: township notebooks run side by side and never write.
+
+    Under the params' memory budget (``cfg.engine``; the default budget without ``cfg``)."""
+    return open_registry_db(ctx.registry_path, cfg.engine if cfg else None, read_only=True)
 
 
 def _as_date(period: dt.date | str) -> dt.date:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +68,40 @@ class BulletinConfig:
     rank_by: Literal["coverage", "survey_completion"] = "coverage"
 
 
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What every DuckDB connection of a run may use: memory, spill folder, threads.
+
+    These change how fast and in how much memory a period runs, never its outputs
+    (every export has a total order), so they are left out of the run's fingerprint.
+    """
+
+    # DuckDB's memory limit per connection ("2GiB", "512MiB"…); "" = DuckDB's own
+    # default, 80 % of the machine's memory. Beyond it DuckDB spills to temp_directory.
+    memory_limit: str = "2GiB"
+    # Spill folder; "" = <output root>/<district>/duckdb_tmp. Each process gets its own
+    # sub-folder, removed when its connection closes.
+    temp_directory: str = ""
+    # Threads per connection; 0 = DuckDB's default (one per core).
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.memory_limit, str) or (
+            self.memory_limit and not _SIZE.match(self.memory_limit.strip())
+        ):
+            raise ValueError(
+                f"engine.memory_limit: {self.memory_limit!r} (expected a size such as 2GiB "
+                "or 512MiB, or \"\" for DuckDB's default)"
+            )
+        if not isinstance(self.temp_directory, str):
+            raise ValueError(f"engine.temp_directory: {self.temp_directory!r} (expected a folder)")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
+            raise ValueError(f"engine.threads: {self.threads!r} (expected 0 or a whole number)")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a district run needs besides its input folder."""
@@ -85,6 +120,7 @@ class Config:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     bulletin: BulletinConfig = field(default_factory=BulletinConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     @property
     def worker_count(self) -> int:
@@ -99,6 +135,7 @@ _SECTIONS = {
     "safety": SafetyConfig,
     "survey": SurveyConfig,
     "bulletin": BulletinConfig,
+    "engine": EngineConfig,
 }
 
 

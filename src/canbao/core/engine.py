@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from canbao.core.config import EngineConfig
+
 
 class Engine(Protocol):
     """What the stages may ask of an engine."""
@@ -64,16 +66,23 @@ class DuckDBEngine:
         *,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: Path | str | None = None,
         read_only: bool = False,
     ) -> None:
         import duckdb
 
         self.path = str(path) if path else ":memory:"
         self.con = duckdb.connect(self.path, read_only=read_only)
+        self.spill: Path | None = None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if temp_directory:
+            # A folder of its own: two processes spilling into one folder would clash.
+            Path(temp_directory).mkdir(parents=True, exist_ok=True)
+            self.spill = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=temp_directory))
+            self.con.execute(f"SET temp_directory = '{self.spill.as_posix()}'")
         self.con.execute("SET preserve_insertion_order = true")
         # Inside a Jupyter kernel DuckDB refuses the setting (it wants ipywidgets); it is off there.
         with contextlib.suppress(duckdb.InvalidInputException):
@@ -123,6 +132,8 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
 
 
 class SparkEngine:
@@ -253,6 +264,26 @@ def _check_spark_runtime() -> None:
         ) from exc
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise RuntimeError("linkage.engine: spark needs Java 17 (java on PATH or JAVA_HOME)")
+
+
+def open_registry_db(
+    path: Path | str, settings: EngineConfig | None = None, *, read_only: bool = False
+) -> DuckDBEngine:
+    """A district registry's DuckDB under the run's budget (``engine:`` in params).
+
+    Every connection a run opens (the district stage, the township and bulletin
+    kernels, Splink's work on the same connection) comes through here, so each gets
+    the memory limit, its own spill folder under the output root (default: beside the
+    registry, ``<district>/duckdb_tmp``) and the thread count."""
+    settings = settings or EngineConfig()
+    spill = Path(settings.temp_directory or Path(path).parent / "duckdb_tmp")
+    return DuckDBEngine(
+        path,
+        threads=settings.threads or None,
+        memory_limit=settings.memory_limit.strip() or None,
+        temp_directory=spill,
+        read_only=read_only,
+    )
 
 
 def open_engine(kind: str = "duckdb", path: Path | str | None = None, **kwargs: Any) -> Engine:

@@ -28,7 +28,7 @@ from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_registry_db
 from canbao.core.errors import PeriodAborted
 from canbao.core.privacy import mask_id_sql
 from canbao.exports import registry_csv_sql, write_query_csv
@@ -470,7 +470,7 @@ def export_as_of_cli(registry_path: Path, as_of: dt.date, out_dir: Path) -> int:
     if not registry_path.exists():
         print(f"canbao: {registry_path}：{messages.line('export_no_registry')}", file=sys.stderr)
         return 2
-    engine = open_engine("duckdb", registry_path, read_only=True)
+    engine = open_registry_db(registry_path, read_only=True)
     try:
         path = export_as_of(engine, as_of, out_dir)
     except LookupError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, period_context
-from canbao.core.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_registry_db
 from canbao.run.log import route_library_logs
 
 
@@ -58,10 +58,11 @@ class NotebookPeriod:
         return self.ctx.period
 
     def registry(self, *, read_only: bool = True) -> Engine:
-        """The district's registry (read-only unless the notebook runs the district stage)."""
+        """The district's registry (read-only unless the notebook runs the district stage),
+        under the params' memory budget like every connection of a run."""
         if not read_only:
             self.registry_path.parent.mkdir(parents=True, exist_ok=True)
-        return open_engine("duckdb", self.registry_path, read_only=read_only)
+        return open_registry_db(self.registry_path, self.cfg.engine, read_only=read_only)
 
 
 def open_period(

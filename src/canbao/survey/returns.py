@@ -11,7 +11,7 @@ import pandas as pd
 
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, period_context
-from canbao.core.engine import Engine, open_engine
+from canbao.core.engine import Engine, open_registry_db
 from canbao.core.errors import InputError
 from canbao.rosters import REASONS
 from canbao.survey.check import OUTCOME_RULES, _checked_sql, _judged_sql, _values_sql, _verdict_sql
@@ -238,7 +238,7 @@ def import_returns_cli(period_dir: Path, out_root: Path, params_dir: Path) -> in
     cfg = load_config(ctx.district_code, Path(params_dir))
     if not ctx.registry_path.exists():
         raise InputError(str(ctx.registry_path), "returns_no_registry")
-    engine = open_engine("duckdb", ctx.registry_path)
+    engine = open_registry_db(ctx.registry_path, cfg.engine)
     try:
         res = import_returns(engine, cfg, ctx, commit=True)
     finally:
