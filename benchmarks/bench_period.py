@@ -202,7 +202,9 @@ def compare(first: RunFigures, other: RunFigures) -> str:
 
     a = first.out_root / DISTRICT / first.period
     b = other.out_root / DISTRICT / other.period
-    files = sorted({o["file"] for o in mf.describe_outputs(a)} | {o["file"] for o in mf.describe_outputs(b)})
+    files = sorted(
+        {o["file"] for o in mf.describe_outputs(a)} | {o["file"] for o in mf.describe_outputs(b)}
+    )
     bad = [c for c in (compare_file(f, a / f, b / f) for f in files) if c.status != "identical"]
     if not bad:
         return f"outputs of {other.label} identical to {first.label}: {len(files)} files"
@@ -222,8 +224,11 @@ def main() -> None:
     args = ap.parse_args()
 
     work = args.work or args.cache / "runs"
-    print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / GiB:.0f} GiB; "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / GiB:.0f} GiB; "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     for people in args.people:
         district = args.raw or generate(people, args.cache)
         runs = []

@@ -94,7 +94,7 @@ class EngineConfig:
         ):
             raise ValueError(
                 f"engine.memory_limit: {self.memory_limit!r} (expected a size such as 2GiB "
-                "or 512MiB, or \"\" for DuckDB's default)"
+                'or 512MiB, or "" for DuckDB\'s default)'
             )
         if not isinstance(self.temp_directory, str):
             raise ValueError(f"engine.temp_directory: {self.temp_directory!r} (expected a folder)")

@@ -173,11 +173,19 @@ def _ingest_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
 
 def _clean_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
     tables = {"population": "population", "enrollment": "enrollment"}
-    return {k: _count(engine, f"SELECT count(*) FROM {t}") for k, t in tables.items() if _exists(engine, t)}
+    return {
+        k: _count(engine, f"SELECT count(*) FROM {t}")
+        for k, t in tables.items()
+        if _exists(engine, t)
+    }
 
 
 def _persons_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
-    return {"persons": _count(engine, "SELECT count(*) FROM persons")} if _exists(engine, "persons") else {}
+    return (
+        {"persons": _count(engine, "SELECT count(*) FROM persons")}
+        if _exists(engine, "persons")
+        else {}
+    )
 
 
 def _link_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
@@ -356,7 +364,7 @@ def table_html(records: list[StageRecord]) -> str:
     ]
     rows.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in total) + "</tr>")
     return (
-        f"{VOLATILE_START}<table class=\"canbao-stages\"><thead><tr>{head}</tr></thead>"
+        f'{VOLATILE_START}<table class="canbao-stages"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>{VOLATILE_END}"
     )
 
