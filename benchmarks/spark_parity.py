@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from canbao import manifest as mf
+
 DISTRICT = "430302"
 
 
@@ -51,7 +53,9 @@ def digests(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith("registry.duckdb")
+        if p.is_file()
+        and not p.name.startswith("registry.duckdb")
+        and p.name not in mf.RUN_RECORDS  # the stage records hold timings
     }
 
 

@@ -119,7 +119,7 @@ def test_a_period_run_records_every_stage(district_run, capsys):
     # the console: one line per stage, in order, as the kernel wrote them
     lines = [line for line in err.splitlines() if line.endswith("[stage_done]")]
     labels = [stages.stage_label(s) for s in STAGES]
-    assert [line.split("：", 1)[0] for line in lines] == labels
+    assert [line.strip().split("：", 1)[0] for line in lines] == labels
 
     # the manifest: the same records, with counts that agree with the exports
     m = mf.read_manifest(out)
