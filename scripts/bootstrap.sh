@@ -17,8 +17,9 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 apt_packages=(poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 
-# The test set-up only (never the demo): the browser tests load pages in headless Chromium.
-test_apt_packages=(chromium)
+# The test set-up only (never the demo): the browser tests load pages in headless Chromium
+# and read them back with Tesseract OCR (Simplified Chinese).
+test_apt_packages=(chromium tesseract-ocr tesseract-ocr-chi-sim)
 
 system_setup() {
     # WeasyPrint needs Pango (+ harfbuzz-subset for fast font subsetting); tests use pdftoppm/pdffonts.
@@ -73,6 +74,12 @@ nbval_run() {
         build/nbval/reports/430302/*/notebooks
 }
 
+browser_run() {
+    # The pages nbval_run built (build/nbval), screenshotted with no CJK font and read by OCR.
+    CANBAO_PAGES_DIR="$ROOT/build/nbval/reports/430302" "$VENV/bin/python" -m pytest \
+        -p no:cacheprovider -n 0 -m browser
+}
+
 case "${1:-}" in
     setup)
         setup ;;
@@ -86,8 +93,10 @@ case "${1:-}" in
         system_setup "${test_apt_packages[@]}"
         setup
         lint
-        "$VENV/bin/python" -m pytest -n 2 -m "not slow"   # includes the Spark parity tests
-        nbval_run ;;
+        export CANBAO_REQUIRE_BROWSER=1   # browser tests fail, never skip, when a binary is missing
+        "$VENV/bin/python" -m pytest -n 2 -m "not slow and not browser"   # includes the Spark parity tests
+        nbval_run
+        browser_run ;;
     unit)
         setup
         shift || true
