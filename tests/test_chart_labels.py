@@ -81,12 +81,20 @@ def _crowded(n: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_bar_labels_of_a_few_units_label_every_bar():
+    fig = charts.coverage_by_unit(_crowded(6), "各村社区")
+    texts = fig.axes[0].texts
+    assert len(texts) == 12 and min(t.get_fontsize() for t in texts) >= 5.5
+    assert _overlaps(_boxes(fig, list(texts))) == []
+
+
 def test_crowded_bar_labels_do_not_overlap():
-    for make, per_unit in ((charts.coverage_by_unit, 2), (charts.survey_completion, 1)):
+    for make in (charts.coverage_by_unit, charts.survey_completion):
         fig = make(_crowded(40), "各村社区")
         ax = fig.axes[0]
         values = [t for t in ax.texts]
-        assert len(values) == 40 * per_unit
+        assert len(values) == 40  # one label per unit: 养老 / 医疗 together when crowded
+        assert min(t.get_fontsize() for t in values) >= 5.5, make.__name__
         assert _overlaps(_boxes(fig, values)) == [], make.__name__
         names = ax.get_yticklabels()
         assert _overlaps(_boxes(fig, list(names))) == [], make.__name__

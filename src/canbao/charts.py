@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from canbao.core import fonts
 
 LINE = 1.3  # a text line's height as a multiple of its font size (CJK glyphs + leading)
+MIN_LABEL_PT = 5.5  # below this a value label is not read on paper: label per unit instead
 PENSION_TARGET = 0.90  # contract §8.1: 基本养老 参保率 above 90%
 COLORS = {
     "pension": "#c0392b",
@@ -101,17 +102,17 @@ def coverage_by_unit(table: pd.DataFrame, title: str = "各单位参保率") -> 
     ax.set_title(title, fontsize=11)
     fig.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=3)
     small = _fit_rows(fig, ax, h)  # a unit's two labels are one bar height apart
-    for yi, (p, m, rp, rm) in enumerate(
-        zip(pen, med, units["pension_rate"], units["medical_rate"], strict=True)
-    ):
-        for val, raw, off in ((p, rp, -h / 2), (m, rm, h / 2)):
-            ax.text(
-                val + 0.01,
-                yi + off,
-                "—" if pd.isna(raw) else f"{raw * 100:.1f}%",
-                va="center",
-                fontsize=small,
-            )
+    pct = [("—" if pd.isna(r) else f"{r * 100:.1f}%") for r in units["pension_rate"]]
+    mpct = [("—" if pd.isna(r) else f"{r * 100:.1f}%") for r in units["medical_rate"]]
+    if small >= MIN_LABEL_PT:
+        for yi, (p, m) in enumerate(zip(pen, med, strict=True)):
+            ax.text(p + 0.01, yi - h / 2, pct[yi], va="center", fontsize=small)
+            ax.text(m + 0.01, yi + h / 2, mpct[yi], va="center", fontsize=small)
+        return fig
+    # Too crowded for a label per bar: one label per unit, 养老 / 医疗, on the unit's whole band.
+    size = min(7.0, round(_pitch_pt(fig, ax, 1.0) / LINE, 1))
+    for yi, (p, m) in enumerate(zip(pen, med, strict=True)):
+        ax.text(max(p, m) + 0.01, yi, f"{pct[yi]} / {mpct[yi]}", va="center", fontsize=size)
     return fig
 
 
