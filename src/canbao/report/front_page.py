@@ -19,16 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+import pandas as pd
+
 from canbao import manifest as mf
 from canbao.core import fonts, refdata
-
-try:  # the embedded web font (issue 16); plain CSS font names until it lands
-    from canbao.report.webfont import embed_font
-except ImportError:  # pragma: no cover
-
-    def embed_font(page_html: str) -> str:
-        return page_html
-
+from canbao.report import tables
+from canbao.report.webfont import embed_font
 
 INDEX_NAME = "index.html"
 LANG = "zh-CN"
@@ -188,31 +184,35 @@ def _section_html(sec: PeriodSection) -> str:
     parts = [
         f'<section id="p{sec.period}"><h2>{sec.period}　<span class="status {sec.status or ""}">'
         f"{html.escape(status)}</span></h2>",
-        "<h3>区县</h3><table><tbody>",
+        "<h3>区县</h3>",
     ]
     kinds = [k for k in KINDS if k in sec.district] + sorted(
         k for k in sec.district if k not in KINDS
     )
-    for kind in kinds:
-        label = KINDS.get(kind, kind)
-        parts.append(f"<tr><th>{html.escape(label)}</th><td>{_links(sec.district[kind])}</td></tr>")
-    parts.append("</tbody></table>")
+    district = pd.DataFrame(
+        {
+            "项目": [KINDS.get(k, k) for k in kinds],
+            "文件": [_links(sec.district[k]) for k in kinds],
+        }
+    )
+    parts.append(tables.table_html(district, kinds={"文件": "html"}, scroll_rows=10**9))
     if sec.townships:
-        parts += [
-            "<h3>乡镇街道</h3><table><thead><tr><th>代码</th><th>名称</th><th>比对结果</th>"
-            "<th>通报</th><th>花名册</th><th>其他文件</th></tr></thead><tbody>"
+        rows = [
+            {
+                "代码": row.code,
+                "名称": row.name,
+                "比对结果": _links([row.report] if row.report else []),
+                "通报": _links(sorted(row.bulletin, key=lambda lk: lk.text != "HTML")),
+                "花名册": _links([row.rosters] if row.rosters else []),
+                "其他文件": _links(sorted(row.other, key=lambda lk: (lk.path.parts[1], lk.text))),
+            }
+            for row in sec.townships
         ]
-        for row in sec.townships:
-            cells = [
-                html.escape(row.code),
-                html.escape(row.name),
-                _links([row.report] if row.report else []),
-                _links(sorted(row.bulletin, key=lambda lk: lk.text != "HTML")),
-                _links([row.rosters] if row.rosters else []),
-                _links(sorted(row.other, key=lambda lk: (lk.path.parts[1], lk.text))),
-            ]
-            parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        parts.append("</tbody></table>")
+        links = {c: "html" for c in ("比对结果", "通报", "花名册", "其他文件")}
+        parts += [
+            "<h3>乡镇街道</h3>",
+            tables.table_html(pd.DataFrame(rows), kinds=links, scroll_rows=10**9),
+        ]
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -222,9 +222,7 @@ _CSS = (
     "color:#1a1a1a;line-height:1.5}"
     "h1{color:#c00000;font-size:1.5em}h2{font-size:1.2em;border-left:4px solid #c00000;"
     "padding-left:.4em;margin-top:2em}h3{font-size:1em;margin:1em 0 .3em}"
-    "table{border-collapse:collapse;width:100%;font-size:.92em}"
-    "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}"
-    "th{background:#f3e3e3;white-space:nowrap}tbody th{width:9em}"
+    "table.cb-table{width:100%}"
     ".status{font-size:.8em;font-weight:normal;color:#2e7d32}.status.failed{color:#c00000}"
     "nav a{margin-right:1em}"
 )
@@ -236,7 +234,7 @@ def front_page_html(district_code: str, sections: list[PeriodSection]) -> str:
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{LANG}"><head><meta charset="utf-8"/>',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}{tables.css()}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         "<p>每期一节，最新一期在前：区县比对报告、通报（HTML、PDF）、人工复核工作簿、导出数据、"
         "运行日志和运行清单，以及各乡镇街道的比对结果、通报、花名册和工作清单。</p>",
