@@ -74,7 +74,7 @@ def stage_list() -> list[tuple[str, object]]:
         ("survey_returns", "canbao.survey", "import_returns"),
         ("classify", "canbao.classify.status", "classify"),
         ("registry", "canbao.registry.store", "commit_period"),
-        ("exports", "canbao.exports", "write_exports"),
+        ("exports", "canbao.report.exports", "write_exports"),
         ("rosters", "canbao.survey", "issue_rosters"),
     ]
     out = []
@@ -246,9 +246,9 @@ Counts = dict[str, tuple[int, int, int]]  # code -> (tp, predicted, true)
 
 
 def finding_counts(engine, truth_dir: Path) -> Counts:
-    """Per finding code: true positives, predicted and true (``canbao.truth``'s matching:
+    """Per finding code: true positives, predicted and true (``canbao.demo.accuracy``'s matching:
     row codes on file+row, person codes on the true person)."""
-    from canbao.truth import finding_accuracy
+    from canbao.demo.accuracy import finding_accuracy
 
     acc = finding_accuracy(engine, truth_dir)
     return {r.finding: (r.correct, r.found, r.true) for r in acc.itertuples(index=False)}

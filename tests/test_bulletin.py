@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from test_bulletin_data import A1, A2, P1, P2, A, B, build_small, build_synthetic
 
-from canbao import bulletin
 from canbao.core.config import BulletinConfig, Config
 from canbao.core.engine import DuckDBEngine
+from canbao.report import bulletin
 
 CFG = Config(district_code="430302")
 

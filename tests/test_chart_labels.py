@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from canbao import charts
+from canbao.report import charts
 
 
 def _boxes(fig: Figure, texts: list[Text]):

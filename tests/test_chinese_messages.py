@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from canbao.core import messages
-from canbao.views import reconciliation_note
+from canbao.report.views import reconciliation_note
 
 
 def test_reconciliation_note_is_chinese_with_codes() -> None:

@@ -19,8 +19,8 @@ from test_registry_helpers import (
     run_period,
 )
 
-from canbao import bulletin, views
 from canbao.core.engine import DuckDBEngine
+from canbao.report import bulletin, views
 
 P1, P2 = "2026-10-15", "2026-10-31"
 LIU = make_id("1938-07-02", 22)  # 刘桂英: 170 正常享受 + 390 正常参保, dies before P2

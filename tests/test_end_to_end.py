@@ -11,8 +11,8 @@ import pytest
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.demo import generate, load_truth
+from canbao.demo.accuracy import finding_accuracy
 from canbao.pipeline import open_registry, run_period
-from canbao.truth import finding_accuracy
 
 PEOPLE = 1500
 

@@ -24,9 +24,8 @@ from test_registry_helpers import (
     run_period,
 )
 
-from canbao import exports
 from canbao.core.engine import DuckDBEngine
-from canbao.report import excel_copies
+from canbao.report import excel_copies, exports
 
 ZHANG = make_id("1962-03-15", 11)
 LIU = make_id("1958-07-02", 22)

@@ -281,9 +281,9 @@ def run_period(
     exports: bool = True,
 ) -> dict[str, Path]:
     """Stages 3, (4), 6, 7, 8 on the given tables; returns the exports."""
-    from canbao import exports as ex
     from canbao.classify import status as classify
     from canbao.registry import store as registry
+    from canbao.report import exports as ex
 
     cfg = cfg or config()
     ctx = context(period, root)

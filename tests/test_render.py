@@ -19,10 +19,10 @@ from matplotlib import image as mpimg
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from test_bulletin_data import P2, build_small
 
-from canbao import bulletin, charts, render
 from canbao.core import fonts
 from canbao.core.config import BulletinConfig, Config
 from canbao.core.engine import DuckDBEngine
+from canbao.report import bulletin, charts, render
 
 CFG = Config(
     district_code="430302",

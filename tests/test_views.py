@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from canbao import views
 from canbao.core.context import period_context
 from canbao.core.engine import open_engine
-from canbao.truth import link_accuracy
+from canbao.demo.accuracy import link_accuracy
+from canbao.report import views
 
 P1 = dt.date(2026, 1, 15)
 A, B = "430302001", "430302002"  # 昭潭街道, 窑湾街道 (stand-ins)

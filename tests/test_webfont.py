@@ -8,9 +8,8 @@ import re
 
 from fontTools.ttLib import TTFont
 
-from canbao import render
 from canbao.core import fonts
-from canbao.report import webfont
+from canbao.report import render, webfont
 
 PAGE = (
     '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"/><title>雨湖区通报</title>'

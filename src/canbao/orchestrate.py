@@ -161,11 +161,11 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _render(task: NotebookTask) -> tuple[str, ...]:
-    """HTML (without code) of the executed notebook, and a PDF for bulletins, via canbao.render."""
+    """HTML (without code) of the executed notebook, and a PDF for bulletins, via canbao.report.render."""
     try:
-        from canbao import render
+        from canbao.report import render
     except ImportError:
-        return ("html skipped: canbao.render not available",)
+        return ("html skipped: canbao.report.render not available",)
     if task.html_path is not None:
         task.html_path.parent.mkdir(parents=True, exist_ok=True)
         render.notebook_to_html(task.output_path, task.html_path, task.title)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from canbao import exports, linkage, survey
+from canbao import linkage, survey
 from canbao.classify import status as classify
 from canbao.clean import stage as clean
 from canbao.core.config import Config
@@ -20,6 +20,7 @@ from canbao.core.engine import Engine, open_registry_db
 from canbao.ingest import load_period
 from canbao.registry import store as registry
 from canbao.run.stages import Recorder
+from canbao.report import exports
 
 Stage = Callable[[Engine, Config, PeriodContext], object]
 

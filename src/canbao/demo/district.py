@@ -10,9 +10,9 @@ import pandas as pd
 
 from canbao.demo import evolve, specials, truth
 from canbao.demo.csvout import write_csv
+from canbao.demo.extracts import write_period
 from canbao.demo.faults import dress_rows, new_row_ids
 from canbao.demo.periods import period_dates
-from canbao.demo.render import write_period
 from canbao.demo.world import World, build_world
 
 

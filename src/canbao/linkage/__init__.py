@@ -4,7 +4,7 @@ Splink is imported only inside this package (lazily, inside functions); see
 ``link.link_period`` for the stage and ``charts`` for the notebook's model views.
 """
 
-from canbao.linkage.charts import load_linker
 from canbao.linkage.link import link_period
+from canbao.linkage.model_charts import load_linker
 
 __all__ = ["link_period", "load_linker"]

@@ -31,8 +31,8 @@ from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
 from canbao.core.errors import PeriodAborted
 from canbao.core.privacy import mask_id_sql
-from canbao.exports import registry_csv_sql, write_query_csv
 from canbao.registry.changelog import changelog_insert_sql
+from canbao.report.exports import registry_csv_sql, write_query_csv
 from canbao.survey.tables import STAGED, apply_staged_sql
 
 # ---------------------------------------------------------------- persistent tables

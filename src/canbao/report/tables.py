@@ -35,7 +35,7 @@ def css() -> str:
 
 def finding_labels() -> Mapping[str, str]:
     """Finding code → Chinese label (imported late: the views import the registry stack)."""
-    from canbao.views import FINDING_LABELS
+    from canbao.report.views import FINDING_LABELS
 
     return FINDING_LABELS
 

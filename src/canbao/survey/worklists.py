@@ -2,7 +2,7 @@
 
 The district-wide ``findings.csv`` names every problem; a township needs its own
 share as a work list: grouped by kind (one sheet each: 重复参保, 死亡人员仍参保或领待遇,
-信息纠错 — the lists the township notebook shows, :data:`canbao.views.CLEANUP_LISTS`),
+信息纠错 — the lists the township notebook shows, :data:`canbao.report.views.CLEANUP_LISTS`),
 one row per record involved (file, row, 险种, 参保/待遇状态), IDs masked (the list
 leaves the village office), and four columns the township fills in: 处理结果 (a
 drop-down), 处理说明, 经办人, 处理日期. Pre-filled columns are locked; print set-up
@@ -42,8 +42,8 @@ from canbao.core.xlsx import (
     row_height,
     save_workbook_fixed,
 )
+from canbao.report.views import CLEANUP_LISTS, FINDING_LABELS
 from canbao.survey.places import _place
-from canbao.views import CLEANUP_LISTS, FINDING_LABELS
 
 WORKLIST_SUFFIX = "_清理清单.xlsx"
 LISTS_SHEET = "选项"

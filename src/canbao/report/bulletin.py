@@ -562,7 +562,7 @@ def indicators(engine: Engine, period: dt.date | str, township_code: str = "") -
 
 
 def trend_table(engine: Engine, period: dt.date | str, township_code: str = "") -> pd.DataFrame:
-    """Scope totals and rates for every period up to ``period`` (for :func:`canbao.charts.trend`)."""
+    """Scope totals and rates for every period up to ``period`` (for :func:`canbao.report.charts.trend`)."""
     df = engine.query_df(
         trend_sql(_sources(engine)), [_as_date(period), township_code, ACCEPTED_STATUSES]
     )

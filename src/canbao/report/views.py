@@ -283,7 +283,7 @@ def truth_accuracy(engine: Engine, ctx: PeriodContext) -> pd.DataFrame | None:
     truth_dir = truth_dir_for(ctx.period_dir)
     if not (truth_dir / "rows.csv").exists():
         return None
-    from canbao.truth import link_accuracy
+    from canbao.demo.accuracy import link_accuracy
 
     df = link_accuracy(engine, truth_dir)
     df["method"] = df["method"].map(lambda m: METHOD_LABELS.get(m, m))
@@ -304,7 +304,7 @@ def truth_accuracy(engine: Engine, ctx: PeriodContext) -> pd.DataFrame | None:
 def linkage_review_html(engine: Engine, cfg: Config, ctx: PeriodContext) -> str:
     """The linkage model for a reviewer (Splink parameters, match weights, waterfalls).
 
-    Drawn by :func:`canbao.linkage.charts.charts_html` on a writable engine (Splink
+    Drawn by :func:`canbao.linkage.model_charts.charts_html` on a writable engine (Splink
     builds working tables); a period that needed no probabilistic linkage has no model.
     """
     from canbao.linkage import charts

@@ -1,6 +1,6 @@
 """Charts of the 进展通报 (matplotlib, Chinese labels through :mod:`canbao.core.fonts`).
 
-Each function takes a frame from :mod:`canbao.bulletin` and returns a
+Each function takes a frame from :mod:`canbao.report.bulletin` and returns a
 ``matplotlib.figure.Figure`` built without pyplot (no global state, nothing shown);
 :func:`png_bytes` turns it into the PNG the notebook displays, byte-identical for
 the same data.
