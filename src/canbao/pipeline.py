@@ -19,8 +19,8 @@ from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
 from canbao.ingest import load_period
 from canbao.registry import store as registry
-from canbao.run.stages import Recorder
 from canbao.report import exports
+from canbao.run.stages import Recorder
 
 Stage = Callable[[Engine, Config, PeriodContext], object]
 
