@@ -83,6 +83,7 @@ def write_params(folder: Path, budget: str) -> Path:
     """The demo's params with ``engine.memory_limit`` set for this budget."""
     folder.mkdir(parents=True, exist_ok=True)
     params = yaml.safe_load((ROOT / "params" / f"{DISTRICT}.yaml").read_text(encoding="utf-8"))
+    params.pop("engine", None)
     if budget != "none":
         limit = "" if budget == "duckdb-default" else budget
         params.setdefault("engine", {})["memory_limit"] = limit

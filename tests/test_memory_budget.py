@@ -114,3 +114,28 @@ def test_outputs_are_byte_identical_under_a_tight_budget(tmp_path):
     assert any(f.startswith("rosters/") for f in free)
     assert tight == free
     assert list((tmp_path / "tight" / DISTRICT / "duckdb_tmp").iterdir()) == []
+
+
+def test_a_batched_export_has_the_bytes_of_one_write(tmp_path):
+    """Exports stream in Arrow batches; the CSV is byte for byte what one pandas write gave."""
+    import pandas as pd
+
+    from canbao.core.engine import DuckDBEngine
+    from canbao.exports import write_query_csv
+
+    eng = DuckDBEngine()
+    values = ["张三", "a,b", 'say "hi"', "two\nlines", "", None, "=1+1", " lead", "尾 ", "x"]
+    eng.execute("CREATE TABLE t (k INTEGER, v VARCHAR, w VARCHAR)")
+    for i, v in enumerate(values * 3):
+        eng.execute("INSERT INTO t VALUES (?, ?, ?)", [i, v, None if i % 4 else "甲"])
+    sql = "SELECT CAST(k AS VARCHAR) AS k, v, w FROM t ORDER BY k"
+    one = tmp_path / "one.csv"
+    eng.query_df(sql).to_csv(one, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
+    batched = write_query_csv(eng, sql, None, tmp_path / "batched.csv", batch_rows=4)
+    assert batched.read_bytes() == one.read_bytes()
+    empty = write_query_csv(eng, sql.replace("ORDER", "WHERE k < 0 ORDER"), None,
+                            tmp_path / "empty.csv", batch_rows=4)  # fmt: skip
+    assert empty.read_bytes() == b"k,v,w\n"
+    missing = write_query_csv(eng, "", None, tmp_path / "missing.csv", ["a", "b"])
+    assert missing.read_bytes() == pd.DataFrame(columns=["a", "b"]).to_csv(index=False).encode()
+    eng.close()

@@ -33,6 +33,12 @@ class Engine(Protocol):
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame: ...
 
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, rows: int = 100_000
+    ) -> Iterator[pd.DataFrame]:
+        """The result in frames of at most ``rows`` rows, in order (at least one frame)."""
+        ...
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
 
     def register_df(self, name: str, df: pd.DataFrame) -> None:
@@ -94,6 +100,18 @@ class DuckDBEngine:
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
+
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, rows: int = 100_000
+    ) -> Iterator[pd.DataFrame]:
+        # Arrow batches: a million-row export never sits in Python whole.
+        reader = self.con.sql(sql, params=list(params) if params else None).to_arrow_reader(rows)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield batch.to_pandas()
+        if empty:
+            yield reader.schema.empty_table().to_pandas()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         # fetchall, not fetchone: DuckDB 2 keeps a half-read result pending on the connection.
@@ -182,6 +200,11 @@ class SparkEngine:
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         return self._sql(sql, params).toPandas()
+
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, rows: int = 100_000
+    ) -> Iterator[pd.DataFrame]:
+        yield self.query_df(sql, params)
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         rows = self._sql(sql, params).collect()
