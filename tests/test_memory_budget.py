@@ -121,7 +121,7 @@ def test_a_batched_export_has_the_bytes_of_one_write(tmp_path):
     import pandas as pd
 
     from canbao.core.engine import DuckDBEngine
-    from canbao.exports import write_query_csv
+    from canbao.report.exports import write_query_csv
 
     eng = DuckDBEngine()
     values = ["张三", "a,b", 'say "hi"', "two\nlines", "", None, "=1+1", " lead", "尾 ", "x"]
