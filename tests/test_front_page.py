@@ -8,11 +8,9 @@ page of a real small run in headless Chromium.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
+import browser
 import pytest
 
 from canbao.report.front_page import links_of, write_front_page
@@ -143,43 +141,6 @@ def small_run(tmp_path_factory) -> Path:
     return ctx.district_dir
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        msg = "chromium missing: `bash scripts/bootstrap.sh test` installs it"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
-
-
-def _screenshot(chromium: str, page: Path, png: Path) -> Path:
-    profile = png.parent / f"{png.stem}-profile"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--hide-scrollbars",
-            "--window-size=1280,1600",
-            f"--screenshot={png}",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=False,
-        env={**os.environ, "HOME": str(profile)},
-    )
-    shutil.rmtree(profile, ignore_errors=True)
-    assert png.is_file(), f"no screenshot of {page}"
-    return png
-
-
 def _ink(png: Path) -> float:
     """Share of pixels darker than light grey (0 for a blank page)."""
     from PIL import Image
@@ -190,7 +151,10 @@ def _ink(png: Path) -> float:
 
 
 def test_front_page_in_headless_chromium(small_run, tmp_path):
-    chromium = _chromium()
+    """On a machine with no Chinese font at all: the pages draw Chinese with their own font."""
+    browser.require_browser()
+    fontconfig = browser.no_cjk_fontconfig(tmp_path / "fc")
+    assert not browser.cjk_fonts_seen(fontconfig)
     index = small_run / "index.html"
     links = links_of(index)
     assert links and all((small_run / h).exists() for h in links), [
@@ -200,11 +164,13 @@ def test_front_page_in_headless_chromium(small_run, tmp_path):
     assert dirs and all(any(d.iterdir()) for d in dirs)  # roster folders hold files
     period = sorted(p.name for p in small_run.iterdir() if p.is_dir())[-1]
     pages = {
-        "index": index,
-        "district": small_run / period / "html" / "10_district.html",
-        "bulletin": small_run / period / "bulletins" / "bulletin_430302.html",
+        "index": (index, "成果总览"),
+        "district": (small_run / period / "html" / "10_district.html", "比对"),
+        "bulletin": (small_run / period / "bulletins" / "bulletin_430302.html", "工作进展通报"),
     }
-    for name, page in pages.items():
-        assert f"{page.relative_to(small_run).as_posix()}" in links or name == "index"
-        png = _screenshot(chromium, page, tmp_path / f"{name}.png")
+    for name, (page, words) in pages.items():
+        assert name == "index" or page.relative_to(small_run).as_posix() in links
+        png = browser.screenshot(page, tmp_path / f"{name}.png", fontconfig, height=1200)
         assert _ink(png) > 0.002, f"{name}: the screenshot is blank"
+        seen = browser.squeeze(browser.ocr(png))
+        assert words in seen, f"{name}: {seen[:200]}"  # Chinese glyphs drawn, not boxes

@@ -209,38 +209,6 @@ def test_matplotlib_draws_chinese_with_the_pip_font():
     assert png == charts.png_bytes(charts.coverage_by_unit(table, "各乡镇街道参保率"))
 
 
-def test_write_index_lists_every_period_with_links(tmp_path):
-    root = tmp_path / "430302"
-    for period, codes in (
-        ("2026-11-15", ["430302", "430302001"]),
-        ("2026-11-30", ["430302100", "430302", "430302001"]),
-    ):
-        b = root / period / "bulletins"
-        b.mkdir(parents=True)
-        for code in codes:
-            (b / f"bulletin_{code}.html").write_text(
-                f"<html><head><title>{code} 通报 {period}</title></head></html>", encoding="utf-8"
-            )
-            if code != "430302001" or period == "2026-11-30":
-                (b / f"bulletin_{code}.pdf").write_bytes(b"%PDF-1.7")
-    (root / "registry.duckdb").write_bytes(b"")
-    (root / "notes").mkdir()
-    idx = render.write_index(root)
-    text = idx.read_text(encoding="utf-8")
-    assert idx == root / "index.html"
-    assert text.index("<h2>2026-11-30</h2>") < text.index("<h2>2026-11-15</h2>")  # newest first
-    late = text[text.index("<h2>2026-11-30</h2>") :]
-    assert (
-        late.index("bulletin_430302.html")
-        < late.index("bulletin_430302001.html")
-        < late.index("bulletin_430302100.html")
-    )
-    assert 'href="2026-11-30/bulletins/bulletin_430302100.pdf"' in text
-    assert 'href="2026-11-15/bulletins/bulletin_430302001.pdf"' not in text  # no PDF there: no link
-    assert "430302001 通报 2026-11-15" in text and "雨湖区" in text
-    assert render.write_index(root).read_text(encoding="utf-8") == text
-
-
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
     _, _, html, _ = rendered
