@@ -2,8 +2,9 @@
 
 Shared by the browser tests (pages, front page). ``scripts/bootstrap.sh test``
 installs ``chromium``, ``tesseract-ocr`` and ``tesseract-ocr-chi-sim``; outside CI a
-test skips with :data:`MISSING` as its reason when a binary is absent, in CI
-(``CI`` set) it fails instead, so the test command always runs it.
+test skips with the missing binaries as its reason; in CI (``CI`` set) or under
+the test command (``CANBAO_REQUIRE_BROWSER`` set) it fails instead, so the test
+command always runs it.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def require_browser() -> None:
     if not gone:
         return
     msg = f"missing {', '.join(gone)}: run `bash scripts/bootstrap.sh test` (it installs them)"
-    if os.environ.get("CI"):
-        pytest.fail(msg)
+    if os.environ.get("CI") or os.environ.get("CANBAO_REQUIRE_BROWSER"):
+        pytest.fail(msg)  # the test command: these tests must run
     pytest.skip(msg)
 
 
