@@ -97,6 +97,6 @@ def test_errors_met_after_parsing_are_chinese_too(tmp_path: Path) -> None:
     res = _run("export", str(tmp_path / "none.duckdb"), "--as-of", "2026-01-31", "--to", "x")
     assert res.returncode == 2 and "[export_no_registry]" in res.stderr
     res = _run("run", str(tmp_path), "--no-notebooks", "--out", str(tmp_path / "out"))
-    assert res.returncode == int(ExitCode.INPUT_REFUSED)
+    assert res.returncode == int(ExitCode.USAGE)  # a folder argument that is no district
     assert "没有以 YYYY-MM-DD 命名的期次目录 [run_no_periods]" in res.stderr
     assert "Traceback" not in res.stderr

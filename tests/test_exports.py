@@ -62,7 +62,7 @@ def _engine(order: int = 1) -> DuckDBEngine:
     recon = pd.DataFrame(
         {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
          "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0],
-         "extra_columns": ["备注", None], "unknown_codes": [1, 0]}
+         "extra_columns": ["备注", None], "unknown_codes": [1, 0], "rows_repeated": [0, 0]}
     )  # fmt: skip
     if order < 0:
         recon = recon.iloc[::-1].reset_index(drop=True)
@@ -97,7 +97,7 @@ def test_headers_are_the_contract_columns_in_order(written: dict[str, Path]) -> 
     assert _read(written["findings"])[0] == ["finding", "person_id", "file", "source_row", "detail"]
     assert _read(written["reconciliation"])[0] == [
         "extract", "file", "rows_read", "rows_loaded", "rows_rejected", "extra_columns",
-        "unknown_codes",
+        "unknown_codes", "rows_repeated",
     ]  # fmt: skip
     assert _read(written["rejects"])[0] == [
         "file", "source_row", "column", "reason", "value", "reason_text",
@@ -147,8 +147,8 @@ def test_findings_are_in_total_order_and_ids_masked(written: dict[str, Path]) ->
 
 def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -> None:
     assert _read(written["reconciliation"])[1:] == [
-        ["enrollment", "enrollment.csv", "5", "5", "0", "", "0"],
-        ["hukou", "hukou.csv", "4", "3", "1", "备注", "1"],
+        ["enrollment", "enrollment.csv", "5", "5", "0", "", "0", "0"],
+        ["hukou", "hukou.csv", "4", "3", "1", "备注", "1", "0"],
     ]
     assert _read(written["rejects"])[1:] == [
         ["hukou.csv", "4", "公民身份号码", "no_id_no_name", "",

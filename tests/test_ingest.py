@@ -294,7 +294,7 @@ def test_html_disguised_as_xls(engine, period):
     (period / "enrollment.xlsx").write_text(
         "<html><body><table><tr><td>个人编号</td></tr></table></body></html>", encoding="utf-8"
     )
-    with pytest.raises(InputError, match="HTML"):
+    with pytest.raises(InputError, match="file_is_html"):
         run(engine, period)
 
 
@@ -432,18 +432,18 @@ def _empty_xlsx(period: Path) -> None:
 
 
 BAD = {
-    "utf16": (_utf16, "hukou.csv", None, "cannot decode"),
+    "utf16": (_utf16, "hukou.csv", None, "[csv_undecodable]"),
     "utf16_no_bom": (_utf16_no_bom, "hukou.csv", None, "gb18030"),
-    "encrypted_xlsx": (_encrypted_xlsx, "enrollment.xlsx", None, "password-protected"),
-    "corrupt_xlsx": (_corrupt_xlsx, "enrollment.xlsx", None, "not an xlsx"),
-    "missing_column": (_missing_column, "enrollment.csv", "险种类型", "required column"),
-    "empty": (_empty, "hukou.csv", None, "empty file"),
-    "blank_lines_only": (_blank_lines_only, "hukou.csv", None, "no header"),
-    "header_only": (_header_only, "enrollment.csv", None, "header only"),
-    "missing_extract": (_missing_extract, "hukou.xlsx", None, "required extract missing"),
-    "two_files": (_two_files, "hukou.csv", None, "several files"),
-    "duplicate_column": (_duplicate_column, "hukou.csv", "公民身份号码", "two columns"),
-    "empty_xlsx": (_empty_xlsx, "enrollment.xlsx", None, "empty file"),
+    "encrypted_xlsx": (_encrypted_xlsx, "enrollment.xlsx", None, "[xlsx_unreadable]"),
+    "corrupt_xlsx": (_corrupt_xlsx, "enrollment.xlsx", None, "[xlsx_unreadable]"),
+    "missing_column": (_missing_column, "enrollment.csv", "险种类型", "[header_required_missing]"),
+    "empty": (_empty, "hukou.csv", None, "[file_empty]"),
+    "blank_lines_only": (_blank_lines_only, "hukou.csv", None, "[file_no_header]"),
+    "header_only": (_header_only, "enrollment.csv", None, "[extract_header_only]"),
+    "missing_extract": (_missing_extract, "hukou.xlsx", None, "[extract_missing]"),
+    "two_files": (_two_files, "hukou.csv", None, "[extract_several_files]"),
+    "duplicate_column": (_duplicate_column, "hukou.csv", "公民身份号码", "[header_duplicate]"),
+    "empty_xlsx": (_empty_xlsx, "enrollment.xlsx", None, "[workbook_no_header]"),
 }
 
 

@@ -4,29 +4,36 @@ from __future__ import annotations
 
 import hashlib
 
-import pandas as pd
-
 from canbao import manifest as mf
 
 
-def test_count_rows_reads_gbk_csv_and_xlsx_without_header_or_blank_rows(tmp_path):
-    csv = tmp_path / "hukou.csv"
-    csv.write_bytes(
-        "公民身份号码,姓名\n430302199001011234,张伟\n,\n43030219851212002X,欧阳娜娜\n".encode("gbk")
+def test_describe_inputs_hashes_files_without_opening_them(tmp_path):
+    """A damaged extract is hashed like any file: ingest, not the fingerprint, refuses it."""
+    (tmp_path / "enrollment.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "hukou.csv").write_bytes("公民身份号码\n".encode("utf-16"))
+    (tmp_path / "students.xlsx").write_bytes(b"")
+    got = {g["file"]: g for g in mf.describe_inputs(tmp_path)}
+    assert got["students.xlsx"] == {
+        "file": "students.xlsx",
+        "sha256": hashlib.sha256(b"").hexdigest(),
+        "bytes": 0,
+    }
+    assert set(got["enrollment.xlsx"]) == {"file", "sha256", "bytes"}
+
+
+def test_row_counts_come_from_the_reconciliation(tmp_path):
+    recon = tmp_path / "reconciliation.csv"
+    recon.write_text(
+        "extract,file,rows_read,rows_loaded,rows_rejected,extra_columns,unknown_codes\n"
+        "hukou,hukou.csv,3,2,1,,0\n",
+        encoding="utf-8",
     )
-    assert mf.count_rows(csv) == 2
-    bom = tmp_path / "students.csv"
-    bom.write_text(
-        '公民身份号码,姓名,学校名称\n430302200501011234,李娜,"湘潭大学,本部"\n',
-        encoding="utf-8-sig",
-    )
-    assert mf.count_rows(bom) == 1
-    xlsx = tmp_path / "enrollment.xlsx"
-    pd.DataFrame({"个人编号": ["A1", "A2", "A3"], "姓名": ["王芳", "刘洋", "陈静"]}).to_excel(
-        xlsx, index=False
-    )
-    assert mf.count_rows(xlsx) == 3
-    assert mf.count_rows(tmp_path / "readme.txt") is None
+    inputs = [{"file": "hukou.csv", "sha256": "x"}, {"file": "notes.txt", "sha256": "y"}]
+    mf.attach_row_counts(inputs, recon)
+    assert inputs == [
+        {"file": "hukou.csv", "sha256": "x", "rows": 3},
+        {"file": "notes.txt", "sha256": "y"},
+    ]
 
 
 def test_describe_inputs_lists_survey_returns_with_hashes(tmp_path):
@@ -36,7 +43,7 @@ def test_describe_inputs_lists_survey_returns_with_hashes(tmp_path):
     got = mf.describe_inputs(tmp_path)
     assert [g["file"] for g in got] == ["hukou.csv", "survey_returns/石潭镇.csv"]
     assert got[0]["sha256"] == hashlib.sha256(b"a\n1\n2\n").hexdigest()
-    assert [g["rows"] for g in got] == [2, 1]
+    assert [g["bytes"] for g in got] == [6, 4]
 
 
 def test_fingerprint_changes_with_each_part_and_chains_previous_period():

@@ -173,7 +173,7 @@ def test_missing_required_extract_aborts_before_the_registry_changes(demo):
     period = mutated_period(demo, "raw-missing")
     (period / "enrollment.xlsx").unlink()
     out = fresh_reports(demo, "out-missing")
-    with pytest.raises(InputError, match="required extract missing"):
+    with pytest.raises(InputError, match="extract_missing"):
         run_period(load_config(DISTRICT), period_context(period, out))
     assert_same_state(table_state(_registry(out)), demo["before"])
 

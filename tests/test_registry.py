@@ -21,7 +21,7 @@ from test_registry_helpers import (
 
 from canbao.core.catalog import scalar
 from canbao.core.engine import DuckDBEngine, open_engine
-from canbao.core.errors import PeriodAborted
+from canbao.core.errors import PeriodAborted, UsageError
 from canbao.registry import store as registry
 
 P1, P2, P3 = "2026-10-15", "2026-10-31", "2026-11-15"
@@ -307,7 +307,8 @@ def test_as_of_export_is_the_period_export_byte_for_byte(tmp_path: Path) -> None
     rc = registry.export_as_of_cli(db, dt.date(2026, 12, 31), tmp_path / "asof2")
     assert rc == 0
     assert (tmp_path / "asof2" / "registry.csv").read_bytes() == out2["registry"].read_bytes()
-    assert registry.export_as_of_cli(db, dt.date(2026, 1, 1), tmp_path / "none") == 1
+    with pytest.raises(UsageError, match="export_no_period"):
+        registry.export_as_of_cli(db, dt.date(2026, 1, 1), tmp_path / "none")
 
 
 def _snapshot(e: DuckDBEngine) -> dict[str, list]:

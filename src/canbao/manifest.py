@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.metadata as md
-import io
 import json
 import platform
 import re
@@ -67,43 +66,33 @@ def tree_digest(root: Path, files: Iterable[Path] | None = None) -> str:
     return sha256_json([[p.relative_to(root).as_posix(), sha256_file(p)] for p in files])
 
 
-def _csv_text(data: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def count_rows(path: Path) -> int | None:
-    """Data rows of an extract (non-blank rows below the header); None for other files."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = csv.reader(io.StringIO(_csv_text(path.read_bytes())))
-    elif suffix in (".xlsx", ".xlsm", ".xls"):
-        from python_calamine import CalamineWorkbook
-
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
-    else:
-        return None
-    non_blank = sum(1 for r in rows if any(str(v).strip() for v in r))
-    return max(non_blank - 1, 0)
-
-
 def describe_inputs(period_dir: Path) -> list[dict[str, Any]]:
-    """Every file of a period folder with SHA-256 and row count (survey returns included)."""
+    """Every file of a period folder with SHA-256 and size (survey returns included).
+
+    Files only: nothing here opens an extract. A damaged file must reach ingest, which
+    refuses it by name; its row counts come from ingest's reconciliation
+    (:func:`attach_row_counts`), the one reader of extracts.
+    """
     period_dir = Path(period_dir)
     return [
         {
             "file": p.relative_to(period_dir).as_posix(),
             "sha256": sha256_file(p),
-            "rows": count_rows(p),
+            "bytes": p.stat().st_size,
         }
         for p in list_files(period_dir)
     ]
+
+
+def attach_row_counts(inputs: list[dict[str, Any]], reconciliation: Path) -> None:
+    """Add ``rows`` (data rows read by ingest) to each input named in ``reconciliation.csv``."""
+    if not Path(reconciliation).exists():
+        return
+    with Path(reconciliation).open(encoding="utf-8", newline="") as fh:
+        counts = {r["file"]: int(r["rows_read"]) for r in csv.DictReader(fh) if r.get("file")}
+    for item in inputs:
+        if item["file"] in counts:
+            item["rows"] = counts[item["file"]]
 
 
 def describe_outputs(out_dir: Path) -> list[dict[str, Any]]:

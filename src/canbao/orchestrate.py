@@ -29,8 +29,8 @@ from typing import Any
 from canbao import manifest as mf
 from canbao.core import messages
 from canbao.core.config import Config, load_config
-from canbao.core.context import PeriodContext, find_periods, period_context
-from canbao.core.errors import InputError, RegistryBusy
+from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
+from canbao.core.errors import CanbaoError, ExitCode, RegistryBusy, UsageError
 from canbao.report.front_page import write_front_page
 from canbao.run.log import period_log
 from canbao.run.stages import Follower, read_records
@@ -547,6 +547,8 @@ class PeriodOutcome:
     fingerprint: str
     results: list[TaskResult] = field(default_factory=list)
     error: str | None = None
+    # A refused input or a safety abort: its ExitCode (3 or 4) instead of 1.
+    exit_code: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -645,12 +647,16 @@ def run_period_with_manifest(
     townships: list[tuple[str, str]] = []
     log_path = ctx.out_dir / RUN_LOG
     _say(req, messages.line("run_period_log", period=ctx.period.isoformat(), log=log_path))
+    exit_code: int | None = None
     with period_log(log_path):
         try:
             results, error, townships = _run_one_period(req, cfg, ctx)
+        except CanbaoError as exc:  # refused input or a safety rule: the user's message, its code
+            error, exit_code = str(exc), int(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
             error = f"{type(exc).__name__}: {exc}"
             logging.getLogger("canbao.run").exception("period %s failed", ctx.period)
+    mf.attach_row_counts(inputs, ctx.exports_dir / "reconciliation.csv")
     failed = [r for r in results if not r.ok]
     status = "complete" if error is None and not failed else "failed"
     manifest = {
@@ -682,7 +688,7 @@ def run_period_with_manifest(
     }
     mf.write_manifest(ctx.out_dir, manifest)
     write_front_page(ctx.district_dir)
-    return PeriodOutcome(ctx.period, False, fp, results, error)
+    return PeriodOutcome(ctx.period, False, fp, results, error, exit_code)
 
 
 def _summary(outcomes: list[PeriodOutcome]) -> str:
@@ -708,17 +714,26 @@ def _summary(outcomes: list[PeriodOutcome]) -> str:
     return "\n".join(lines)
 
 
-def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
-    """Run (or skip) every period up to ``req.period``; exit code and outcomes."""
+def _periods(req: RunRequest) -> list[Path]:
+    """The period folders to run, or an InputError naming the district folder and why."""
+    where = str(req.district_dir)
+    if not Path(req.district_dir).is_dir():
+        raise UsageError(where, "district_dir_missing")
+    if parse_period_name(Path(req.district_dir).resolve().name) is not None:
+        raise UsageError(where, "district_dir_is_period")
     periods = find_periods(req.district_dir)
     if req.period is not None:
         periods = [p for p in periods if dt.date.fromisoformat(p.name) <= req.period]
         if not periods or periods[-1].name != req.period.isoformat():
-            raise InputError(
-                str(req.district_dir), "run_no_period_folder", period=req.period.isoformat()
-            )
+            raise UsageError(where, "run_no_period_folder", period=req.period.isoformat())
     if not periods:
-        raise InputError(str(req.district_dir), "run_no_periods")
+        raise UsageError(where, "run_no_periods")
+    return periods
+
+
+def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
+    """Run (or skip) every period up to ``req.period``; exit code and outcomes."""
+    periods = _periods(req)
     district_code = Path(req.district_dir).resolve().name
     outcomes: list[PeriodOutcome] = []
     with registry_lock(Path(req.out_root) / district_code):
@@ -736,7 +751,15 @@ def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
             earlier.append(period_dir.name)
         write_front_page(Path(req.out_root) / district_code)  # skipped periods too
     print(_summary(outcomes), file=sys.stderr)
-    return (0 if all(o.ok for o in outcomes) else 1), outcomes
+    return _exit_code(outcomes), outcomes
+
+
+def _exit_code(outcomes: list[PeriodOutcome]) -> int:
+    """0 when all went well; a refused input or abort gives its own code; else 1."""
+    for o in outcomes:
+        if o.exit_code is not None:
+            return o.exit_code
+    return 0 if all(o.ok for o in outcomes) else int(ExitCode.NOTEBOOKS_FAILED)
 
 
 def run_district(

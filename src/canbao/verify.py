@@ -21,7 +21,7 @@ import yaml
 
 from canbao import manifest as mf
 from canbao.core import messages
-from canbao.core.errors import InputError
+from canbao.core.errors import UsageError
 from canbao.run.stages import VOLATILE_PATTERN
 
 # Text that legitimately differs between two executions (same list as tests/notebooks/sanitize.cfg).
@@ -109,7 +109,7 @@ def verify_report(report_dir: Path, work_dir: Path) -> tuple[list[Comparison], l
     report_dir = Path(report_dir)
     m = mf.read_manifest(report_dir)
     if m is None:
-        raise InputError(str(report_dir), "verify_no_manifest", name=mf.MANIFEST_NAME)
+        raise UsageError(str(report_dir), "verify_no_manifest", name=mf.MANIFEST_NAME)
     notes: list[str] = []
     changed = _input_changes(m)
     if changed:

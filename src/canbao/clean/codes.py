@@ -9,11 +9,12 @@ Unknown values give None (or ``alive`` for 户籍状态, contract §7): callers 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+
+from canbao.core import text
 
 # ---------------------------------------------------------------- tables
 
@@ -220,8 +221,7 @@ def norm(raw: object) -> str | None:
         return None
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    s = unicodedata.normalize("NFKC", str(raw))
-    s = "".join(ch for ch in s if not ch.isspace()).strip("'\ufeff\u200b").upper()
+    s = (text.fold_text(raw) or "").strip("'").upper()
     if _NUMERIC_RE.fullmatch(s):
         s = s.split(".")[0].lstrip("+")
     return s or None

@@ -7,15 +7,15 @@ lowercase are folded first; they are not faults.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import NamedTuple
 
 import pandas as pd
 
+from canbao.core import text
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
 WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
 class CreditResult(NamedTuple):
@@ -28,8 +28,7 @@ def fold_credit_code(raw: str | None) -> str | None:
     """Strip, drop spaces of every kind and a leading apostrophe, NFKC, uppercase; empty → None."""
     if raw is None or (isinstance(raw, float) and raw != raw) or raw is pd.NA:
         return None
-    s = unicodedata.normalize("NFKC", str(raw)).translate(_INVISIBLE)
-    s = "".join(ch for ch in s if not ch.isspace()).lstrip("'`\u2018\u2019").upper()
+    s = (text.fold_text(raw) or "").lstrip("'`\u2018\u2019").upper()
     return s or None
 
 

@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from canbao.core import text
+
 EXCEL_MIN, EXCEL_MAX = 1, 80000  # plausible 1900-system serials (1900-01-01 … 2119-01-10)
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 61 = 1900-03-01 (Excel's fake 1900-02-29 is 60)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _YMD_RE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[T\s]*\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2}(?:\.\d+)?秒?)?)?"
@@ -74,7 +75,7 @@ def parse_date(raw: object) -> date | None:
             m = _COMPACT_RE.fullmatch(str(int(v)))
             return _ymd(int(m[1]), int(m[2]), int(m[3])) if m else None
         return None if _bare_year(v) else excel_serial_to_date(v)
-    s = unicodedata.normalize("NFKC", str(raw)).translate(_INVISIBLE).strip().lstrip("'")
+    s = text.strip_invisible(unicodedata.normalize("NFKC", str(raw))).strip().lstrip("'")
     if not s:
         return None
     if m := _COMPACT_RE.fullmatch(s):

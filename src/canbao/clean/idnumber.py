@@ -9,7 +9,6 @@ never guessed. ``validate_ids`` is vectorised (numpy) so a 3M-row extract takes 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -19,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from canbao.core import text
 from canbao.core.refdata import PROVINCE_PREFIXES, is_known_region_prefix
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -28,7 +28,6 @@ STATUSES = ("valid", "upgraded", "invalid", "precision_lost", "missing")
 REASONS = ("length", "characters", "date", "region", "check")
 
 # Characters removed anywhere: whitespace is handled by str.isspace(); these are not spaces to Python.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _APOSTROPHES = "'`\u2018\u2019\u2032"
 _ID18_RE = re.compile(r"[0-9]{17}[0-9X]")
 _ID15_RE = re.compile(r"[0-9]{15}")
@@ -68,11 +67,9 @@ def fold_id(raw: str | None) -> str | None:
     """Strip; drop every kind of space, invisible marks and a leading apostrophe; NFKC; x → X."""
     if _is_na(raw):
         return None
-    text = _numeric_to_text(raw)
-    s = str(raw) if text is None else text
-    s = unicodedata.normalize("NFKC", s).translate(_INVISIBLE)
-    s = "".join(ch for ch in s if not ch.isspace())
-    s = s.lstrip(_APOSTROPHES).replace("x", "X")
+    numeric = _numeric_to_text(raw)
+    s = str(raw) if numeric is None else numeric
+    s = (text.fold_text(s) or "").lstrip(_APOSTROPHES).replace("x", "X")
     return s or None
 
 

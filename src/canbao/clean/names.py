@@ -10,30 +10,23 @@ that give exactly what ``to_simplified``/``pinyin_key`` give.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
-DOT = "·"
-# Middle-dot variants seen in minority names (after NFKC: ． → ., ･ → ・, U+0387 → U+00B7).
-DOT_VARIANTS = "·•．.・‧∙⋅･\u00b7\u0387\u2e31\u30fb\u2022\u2027\u2219\u22c5\uff0e\uff65\u16eb\u318d"
-_DOT_TABLE = {ord(c): DOT for c in DOT_VARIANTS}
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+from canbao.core import text
+from canbao.core.text import _DOT_TABLE, DOT, DOT_VARIANTS  # noqa: F401 (re-exported)
+
 # Only CJK Unified Ideographs (NFKC-stable, no spaces or dots): nothing to fold.
 _PLAIN_RE = re.compile("[\u4e00-\u9fff]+")
 
 
 def fold_name(raw: str | None) -> str | None:
-    """Strip, drop all whitespace (incl. U+3000) and invisible marks, NFKC, unify middle dots to ·."""
+    """The one name folding (:func:`canbao.core.text.fold_name`), with a fast path."""
     if type(raw) is str and _PLAIN_RE.fullmatch(raw):
         return raw
-    if raw is None or raw is pd.NA or (isinstance(raw, float) and raw != raw):
-        return None
-    s = unicodedata.normalize("NFKC", str(raw)).translate(_INVISIBLE)
-    s = "".join(ch for ch in s if not ch.isspace()).translate(_DOT_TABLE)
-    return s or None
+    return text.fold_name(raw)
 
 
 @cache

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from canbao.clean.field_issues import field_issues_sql
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
@@ -515,6 +516,7 @@ def standardise(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
                 engine.execute(sql)
             if engine.table_exists("reconciliation"):
                 engine.execute(unknown_codes_sql())
+            engine.execute(field_issues_sql(_MAP_PREFIX, ctx.ref_date))
             engine.execute("COMMIT")
         except BaseException:
             engine.execute("ROLLBACK")

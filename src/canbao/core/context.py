@@ -7,8 +7,11 @@ importing the module that orders them (no import circle).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from canbao.core.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,9 @@ def period_context(
 ) -> PeriodContext:
     """Context from a contract folder ``data/raw/<district>/<YYYY-MM-DD>``."""
     period_dir = Path(period_dir)
-    try:
-        period = dt.date.fromisoformat(period_dir.name)
-    except ValueError as exc:
-        raise ValueError(f"{period_dir}: period folder must be named YYYY-MM-DD") from exc
+    period = parse_period_name(period_dir.name)
+    if period is None:
+        raise UsageError(str(period_dir), "period_folder_not_date")
     return PeriodContext(
         district_code=district_code or period_dir.parent.name,
         period=period,
@@ -59,14 +61,32 @@ def period_context(
     )
 
 
+_DATE_LIKE = re.compile(r"^\d{4}\D?\d{1,2}\D?\d{1,2}$")
+
+
+def parse_period_name(name: str) -> dt.date | None:
+    """The extract date a period folder is named for (``YYYY-MM-DD`` exactly), else None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", name):
+        return None
+    try:
+        return dt.date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
 def find_periods(district_dir: Path) -> list[Path]:
-    """Period folders of a district, in date order."""
+    """Period folders of a district, in date order.
+
+    A folder that looks like a date but is none (``2026-13-01``, ``2026-11-5``,
+    ``20261115``) is refused by name: skipping it would drop a period without a word.
+    Other folders (notes, archives) are left alone.
+    """
     out = []
     for p in sorted(Path(district_dir).iterdir()):
-        if p.is_dir():
-            try:
-                dt.date.fromisoformat(p.name)
-            except ValueError:
-                continue
+        if not p.is_dir() or p.name.startswith("."):
+            continue
+        if parse_period_name(p.name) is not None:
             out.append(p)
+        elif _DATE_LIKE.match(p.name):
+            raise UsageError(str(p), "period_folder_not_date")
     return out

@@ -77,3 +77,9 @@ class RegistryBusy(CanbaoError):
     """Another run holds the registry."""
 
     exit_code = ExitCode.BUSY
+
+
+class UsageError(InputError):
+    """A bad argument or params file: names the file (and the key, as its column); exit code 2."""
+
+    exit_code = ExitCode.USAGE

@@ -33,6 +33,14 @@ CATALOGUE: dict[str, str] = {
     "no_employer_no_code_or_name": "单位编号、统一社会信用代码和单位名称均为空",
     "nul_byte": "行内含空字符（文件已损坏）",
     "undecodable": "行内含无法解码的字符（文件编码损坏）",
+    # field issues: exports/field_issues.csv's ``reason`` codes (the row loads, the field not)
+    "value_unknown": "填写为“不详”等，视为空值",
+    "date_invalid": "日期无法识别或不存在（如 2 月 30 日），视为空值",
+    "date_future": "日期晚于本期提取日期",
+    "sex_code_unknown": "性别代码不在代码表中（1 男、2 女），视为空值",
+    "scheme_code_unknown": "险种类型不在代码表中，不计入养老或医疗",
+    "status_code_unknown": "状态代码不在代码表中，按一般情况处理",
+    "repeated_row": "与同一文件中较早的一行完全相同（重复导出或粘贴），只载入第一行；值为被重复的行号",
     # canbao status: a period's state (same test as `canbao run`'s skip) and the report around it
     "status_up_to_date": "已是最新",
     "status_inputs_changed": "有变化，需重新运行",
@@ -149,6 +157,62 @@ CATALOGUE: dict[str, str] = {
     "count_new": "新增 {n} 人",
     "count_changed": "变更 {n} 人",
     "count_ended": "取消 {n} 人",
+    # input files refused by ingest (exit code 3); InputError puts file / row / column first
+    "file_unreadable": "无法读取该文件：{reason}",
+    "file_empty": "文件为空（0 字节，没有表头行）",
+    "file_no_header": "文件中没有表头行（只有空行）",
+    "sheet_no_header": "工作表“{sheet}”中没有表头行",
+    "workbook_no_header": "工作簿的所有工作表都没有表头行",
+    "file_is_html": "这是以表格文件名保存的网页（HTML 或 XML 表格），不是 xlsx 或 CSV；"
+    "请在 Excel 中打开并另存为 .xlsx 或 CSV",
+    "file_is_binary": "这是{what}，不是 xlsx 或 CSV 数据文件",
+    "xlsx_unreadable": "无法打开：文件设有密码，或不是完整的 xlsx 文件（可能已损坏、只复制了一部分，"
+    "或是改了扩展名的其他文件）；请去掉密码或重新导出后再发送",
+    "csv_undecodable": "无法按文本解码（已尝试 {encodings}），文件可能是 UTF-16 编码或根本不是 CSV；"
+    "请在 Excel 中另存为“CSV UTF-8”或 GBK 编码的 CSV",
+    "csv_unreadable": "无法按 CSV 读取：{detail}",
+    "csv_unclosed_quote": '此单元格中的引号（"）没有闭合，其后各行都被读进了这个单元格，'
+    "这些行会丢失；请闭合或删除该引号后重新发送",
+    "xlsx_uncomputed_formula": "{cell}公式保存时没有计算结果（文件由程序生成，未经 Excel 保存），"
+    "单元格会读成空值；请用 Excel 打开后保存，或导出数值而不是公式",
+    "extract_several_sheets": "{extract} 的数据分布在多个工作表（{sheets}）；请把每个工作表另存为"
+    "单独的文件（{extract}_1.xlsx、{extract}_2.xlsx……）以保留行号，或删除不是数据的工作表",
+    "extract_missing": "缺少必需的数据文件：{label}（{extract}.xlsx 或 {extract}.csv），"
+    "在 {folder} 中没有找到",
+    "extract_header_only": "必需的数据文件 {extract} 只有表头，没有数据行",
+    "extract_no_usable_rows": "没有可用的数据行：全部 {rows} 行都是空行或没有身份信息",
+    "extract_several_files": "数据 {extract} 有多个文件（{names}）；请只保留一个，"
+    "或把各部分命名为 {extract}_1、{extract}_2……",
+    "file_not_an_extract": "不是本期读取的数据文件（文件名应为：{names}，或分段文件如 hukou_1.csv；"
+    "入户调查回收表放在 survey_returns/ 中）；请改为它所含数据的文件名，或移出本期文件夹",
+    "extract_format_not_read": "数据 {extract} 的文件格式 {suffix} 不能读取；"
+    "请另存为 {extract}.xlsx 或 {extract}.csv，或移出本期文件夹",
+    "header_duplicate": "有两列都对应“{target}”：“{first}”和“{second}”；"
+    "请删除其中一列，或在参数文件 headers 中改映射",
+    "header_required_missing": "缺少必需的列“{column}”（文件中的列：{found}）；"
+    "请在文件中改列名，或在参数文件 headers.{extract} 中映射",
+    # district and period folders (exit code 2)
+    "period_folder_not_date": "期次文件夹须以提取日期命名（YYYY-MM-DD，如 2026-11-15）",
+    "district_dir_missing": "区县文件夹不存在",
+    "district_dir_is_period": "这是一个期次文件夹；请给出它上一级的区县文件夹（data/raw/<区县代码>）",
+    # safety rules: the period is aborted before the registry changes (exit code 4)
+    "abort_no_population": "没有人口表：户籍数据（hukou）没有载入",
+    "abort_population_empty": "户籍人口数据为空：登记库中将一个人也不剩",
+    "abort_unusable_ids": "{file} “{column}”列：{total} 行中有 {unusable} 行（{share}）没有可用的"
+    "公民身份号码，超过安全阈值 safety.max_unusable_id_share = {limit}；本期已中止，登记库未改动",
+    # command line and params (exit code 2)
+    "params_not_yaml": "参数文件不是有效的 YAML：{detail}",
+    "params_not_mapping": "参数文件的顶层须为“键: 值”映射，实际是 {kind}",
+    "params_unknown_key": "未知参数“{key}”（可用的参数：{allowed}）",
+    "params_bad_type": "参数“{key}”的值 {value} 类型不对，应为{expected}",
+    "params_out_of_range": "参数“{key}”的值 {value} 超出范围，应为{expected}",
+    "params_bad_value": "参数“{key}”的值不对：{detail}",
+    "params_bad_choice": "参数“{key}”的值 {value} 不在可选值中（可选：{allowed}）",
+    "params_district_mismatch": "参数文件中的 district_code {found} 与区县代码 {expected} 不一致",
+    "params_unknown_extract": "参数“{key}”中的数据名“{extract}”不存在（数据名：{allowed}）",
+    "params_unknown_column": "参数“{key}”把“{source}”映射到“{target}”，"
+    "但它不是 {extract} 的列（可用的列：{allowed}）",
+    "params_unknown_code_table": "参数“{key}”中的代码表“{table}”不存在（代码表：{allowed}）",
 }
 
 

@@ -37,11 +37,7 @@ def find_extract_files(period_dir: Path, extract: Extract) -> list[Path]:
             parts.append(p)
     if len(whole) > 1 or (whole and parts):
         names = ", ".join(p.name for p in sorted(whole + parts, key=lambda p: _natural_key(p.name)))
-        raise InputError(
-            whole[0].name,
-            f"several files for extract {extract.name} ({names}); keep one, or name all parts "
-            f"{extract.name}_1, {extract.name}_2, …",
-        )
+        raise InputError(whole[0].name, "extract_several_files", extract=extract.name, names=names)
     return whole or sorted(parts, key=lambda p: _natural_key(p.name))
 
 
@@ -54,15 +50,17 @@ def _belongs(stem: str, extract: Extract) -> bool:
     return stem == name or stem.startswith(name + "_")
 
 
-def unexpected_files(period_dir: Path, extracts: Sequence[Extract]) -> list[tuple[str, str]]:
-    """(file, why) for each file in ``period_dir`` whose rows ingest would never read.
+def unexpected_files(
+    period_dir: Path, extracts: Sequence[Extract]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(file, message code, its fields) for each file in ``period_dir`` whose rows ingest would never read.
 
     A spreadsheet or CSV whose name is no extract (``户籍人口.xlsx``, ``hukou (1).csv``,
     a survey return outside ``survey_returns/``), or an extract in a format that is not
     read (``hukou.txt``, ``students.zip``). Other files (notes, Word documents, PDFs)
     hold no rows and are left alone.
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, dict[str, str]]] = []
     names = ", ".join(e.name for e in extracts)
     for p in sorted(Path(period_dir).iterdir(), key=lambda p: _natural_key(p.name)):
         suffix = p.suffix.lower()
@@ -71,20 +69,9 @@ def unexpected_files(period_dir: Path, extracts: Sequence[Extract]) -> list[tupl
         stem = p.stem.lower()
         known = next((e for e in extracts if _belongs(stem, e)), None)
         if known is None and suffix in READABLE_SUFFIXES:
-            out.append(
-                (
-                    p.name,
-                    f"not an extract this period reads (file names: {names}, or parts such as "
-                    "hukou_1.csv; survey returns go in survey_returns/): rename it to the "
-                    "extract it holds, or move it out of the period folder",
-                )
-            )
+            out.append((p.name, "file_not_an_extract", {"names": names}))
         elif known is not None and suffix not in READABLE_SUFFIXES:
             out.append(
-                (
-                    p.name,
-                    f"extract {known.name} in a format that is not read ({suffix}); save it as "
-                    f"{known.name}.xlsx or {known.name}.csv, or move it out of the period folder",
-                )
+                (p.name, "extract_format_not_read", {"extract": known.name, "suffix": suffix})
             )
     return out

@@ -9,13 +9,13 @@ are compared, and a district's own header names are mapped to the contract's in
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from canbao.core import text
 from canbao.core.errors import InputError
 from canbao.core.schema import Extract
 
-_DROP = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff*＊()\[\]【】]+")
+_DROP = re.compile(r"[*＊()\[\]【】]+")
 
 # Common header variants in 公安/人社 exports, used only for a contract column that no
 # header matched exactly (a district's own names go in params ``headers``).
@@ -39,11 +39,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def fold_header(text: str | None) -> str:
-    """Header text as compared: NFKC (full-width → half-width), no spaces, no required-marks."""
-    if not text:
-        return ""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+def fold_header(cell: str | None) -> str:
+    """Header text as compared: the one folding (canbao.core.text), no required-marks."""
+    return _DROP.sub("", text.fold_header(cell))
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,11 @@ def map_headers(
         if canonical in columns:
             raise InputError(
                 file,
-                f"two columns map to {target}: {source[canonical]!r} and {cell!r}; "
-                "remove one or map it elsewhere in params headers",
+                "header_duplicate",
                 column=target,
+                target=target,
+                first=source[canonical],
+                second=cell.strip(),
             )
         columns[canonical] = i
         source[canonical] = cell.strip()
@@ -110,9 +110,6 @@ def map_headers(
         if extract.columns[required] not in columns:
             found = ", ".join(h.strip() for h in header if h and h.strip())
             raise InputError(
-                file,
-                f"required column {required} missing (columns found: {found}); rename it in the "
-                f"file or map it in params headers.{extract.name}",
-                column=required,
+                file, "header_required_missing", column=required, found=found, extract=extract.name
             )
     return HeaderMap(columns, extras, source)

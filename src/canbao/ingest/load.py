@@ -35,6 +35,7 @@ RECONCILIATION_COLUMNS = [
     "rows_rejected",
     "extra_columns",
     "unknown_codes",
+    "rows_repeated",  # of rows_rejected: exact repeats of an earlier row of the file
 ]
 REJECT_SCHEMA = pa.schema(
     [
@@ -55,6 +56,7 @@ IDENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "students": ("id_raw",),
     "employers": ("employer_no", "credit_code_raw", "employer_name"),
 }
+REPEATED_ROW = "repeated_row"
 REJECT_REASONS: dict[tuple[str, ...], str] = {
     ("id_raw", "name_raw"): "no_id_no_name",
     ("id_raw",): "no_id",
@@ -62,7 +64,13 @@ REJECT_REASONS: dict[tuple[str, ...], str] = {
 }
 
 
-SUMMARY_RE = r"^\s*(合计|小计|总计|共计|总数|汇总)"
+# A totals or signature line under the data (合计：2000人, 制表人：张三): whichever column
+# holds it, the row names nobody. The word must stand alone or be followed by a separator,
+# a number or a space, so a name or address merely starting with it is not caught.
+SUMMARY_RE = (
+    r"^\s*(合计|小计|总计|共计|总数|汇总|制表人|审核人|填表人|制表日期|审核日期)"
+    r"(\s|[:：,，.。()（）\d]|$)"
+)
 
 
 @dataclass
@@ -155,9 +163,7 @@ def check_structure(raw: RawFile, hmap: HeaderMap) -> None:
             row, col = where
             raise InputError(
                 raw.file,
-                'a quote (") opened in this cell is never closed, so the lines after it were '
-                "read into the cell and their rows would be lost; close or remove the quote "
-                "and send the file again",
+                "csv_unclosed_quote",
                 row=row + 1,
                 column=_header_label(raw, col),
             )
@@ -166,10 +172,8 @@ def check_structure(raw: RawFile, hmap: HeaderMap) -> None:
         if col in used or col < 0:
             raise InputError(
                 raw.file,
-                (f"cell {ref}: " if ref else "")
-                + "a formula saved without its result (the file was written by a program, "
-                "not saved by Excel), so the cell would read as empty; open the file in "
-                "Excel and save it, or export values instead of formulas",
+                "xlsx_uncomputed_formula",
+                cell=f"单元格 {ref}：" if ref else "",
                 row=row + 1 if col >= 0 else None,
                 column=_header_label(raw, col) if col >= 0 else None,
             )
@@ -246,13 +250,8 @@ def split_rows(
     blank = _all_null(t.columns, n)
     ident = IDENTITY_COLUMNS[extract.name]
     anonymous = _all_null([data[c] for c in ident], n)
-    # A 合计/小计 line under the data: its label sits in the first column, nobody is named.
     key = data[ident[0]]
-    summary = pc.fill_null(pc.match_substring_regex(key, SUMMARY_RE), False)
-    if "name_raw" in data:
-        summary = pc.and_(summary, pc.is_null(data["name_raw"]))
-    if isinstance(summary, pa.ChunkedArray):
-        summary = summary.combine_chunks()
+    summary, summary_col, summary_value = _summary_rows(raw, n)
     rejected = pc.or_(pc.or_(blank, anonymous), summary)
     repeated = (
         _repeated_header(raw, hmap, hmap.columns[ident[0]]) if ident[0] in hmap.columns else None
@@ -278,7 +277,8 @@ def split_rows(
         pc.if_else(is_summary, pa.scalar("summary_row"), pa.scalar(REJECT_REASONS[ident])),
     )
     column = pc.if_else(is_blank, pa.scalar(None, pa.string()), pa.scalar(ident_header))
-    value = pc.if_else(is_summary, pc.take(key, rej_rows), pa.scalar(None, pa.string()))
+    column = pc.if_else(is_summary, pc.take(summary_col, rej_rows), column)
+    value = pc.if_else(is_summary, pc.take(summary_value, rej_rows), pa.scalar(None, pa.string()))
     if repeated is not None:
         is_repeated = pc.take(repeated, rej_rows)
         reason = pc.if_else(is_repeated, pa.scalar("repeated_header"), reason)
@@ -298,7 +298,62 @@ def split_rows(
         },
         schema=REJECT_SCHEMA,
     )
+    loaded, repeats = _split_repeated(loaded, t, raw.file)
+    if repeats.num_rows:
+        rejects = pa.concat_tables([rejects, repeats]).sort_by("source_row")
     return loaded, rejects, extras, n
+
+
+def _summary_rows(raw: RawFile, n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Rows with a 合计/制表人 cell in any column: (mask, the column's header, the cell)."""
+    t = raw.table
+    mask = pa.array(np.zeros(n, dtype=bool))
+    column = pa.nulls(n, pa.string())
+    value = pa.nulls(n, pa.string())
+    for j in reversed(range(t.num_columns)):  # the leftmost hit wins
+        col = t.column(j).combine_chunks()
+        hit = pc.fill_null(pc.match_substring_regex(col, SUMMARY_RE), False)
+        if not pc.any(hit).as_py():
+            continue
+        mask = pc.or_(mask, hit)
+        column = pc.if_else(hit, pa.scalar(_header_label(raw, j)), column)
+        value = pc.if_else(hit, col, value)
+    return mask, column, value
+
+
+def _split_repeated(loaded: pa.Table, t: pa.Table, file: str) -> tuple[pa.Table, pa.Table]:
+    """(loaded rows without exact repeats, a reject per repeat naming the row it repeats).
+
+    A row equal to an earlier row of the same file in every cell (an export pasted twice,
+    a page exported again) is the same record read twice: loading it would count its
+    person twice and invent duplicate findings. The first copy loads; every later copy is
+    rejected as ``repeated_row`` with the first copy's row number as its value.
+    """
+    if loaded.num_rows < 2:
+        return loaded, REJECT_SCHEMA.empty_table()
+    rows = pc.subtract(loaded.column("source_row"), 1)
+    cells = [pc.take(t.column(j), rows) for j in range(t.num_columns)]
+    key = pc.binary_join_element_wise(
+        *cells, "\x1f", null_handling="replace", null_replacement="\x00"
+    )
+    codes, _ = pd.factorize(key.to_pandas() if hasattr(key, "to_pandas") else key)
+    _, first = np.unique(codes, return_index=True)
+    first_of = first[np.searchsorted(np.unique(codes), codes)]
+    repeat = first_of != np.arange(len(codes))
+    if not repeat.any():
+        return loaded, REJECT_SCHEMA.empty_table()
+    source = loaded.column("source_row").to_numpy()
+    rejects = pa.table(
+        {
+            "file": pa.repeat(pa.scalar(file, pa.string()), int(repeat.sum())),
+            "source_row": pa.array(source[repeat], pa.int32()),
+            "column": pa.nulls(int(repeat.sum()), pa.string()),
+            "reason": pa.repeat(pa.scalar(REPEATED_ROW), int(repeat.sum())),
+            "value": pa.array([str(v) for v in source[first_of[repeat]]], pa.string()),
+        },
+        schema=REJECT_SCHEMA,
+    )
+    return loaded.filter(pa.array(~repeat)), rejects
 
 
 def _maps(raw: RawFile, extract: Extract, cfg: Config) -> bool:
@@ -334,12 +389,7 @@ def pick_sheet(path: Path, raw: RawFile, extract: Extract, cfg: Config) -> RawFi
             x.sheet or ""
             for x in sorted([*([raw] if first else []), *others], key=lambda x: x.sheet_index)
         )
-        raise InputError(
-            raw.file,
-            f"rows of {extract.name} on several sheets ({names}); save each sheet as its own "
-            f"file ({extract.name}_1.xlsx, {extract.name}_2.xlsx, …) so every row keeps its "
-            "row number, or delete the sheets that are not data",
-        )
+        raise InputError(raw.file, "extract_several_sheets", extract=extract.name, sheets=names)
     return others[0] if others and not first else raw
 
 
@@ -348,8 +398,10 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
     if not paths and extract.required:
         raise InputError(
             f"{extract.name}.xlsx",
-            f"required extract missing: {extract.label} ({extract.name}.xlsx or "
-            f"{extract.name}.csv) not found in {ctx.period_dir}",
+            "extract_missing",
+            label=extract.label,
+            extract=extract.name,
+            folder=ctx.period_dir,
         )
     out = []
     for path in paths:
@@ -357,9 +409,9 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
         raw = pick_sheet(path, read_file(path, file), extract, cfg)
         loaded, rejects, extras, rows_read = split_rows(raw, extract, cfg)
         if extract.required and rows_read == 0:
-            raise InputError(file, f"no data rows (header only) in required extract {extract.name}")
+            raise InputError(file, "extract_header_only", extract=extract.name)
         if extract.required and loaded.num_rows == 0:
-            raise InputError(file, f"no usable rows: all {rows_read} rows are blank or name nobody")
+            raise InputError(file, "extract_no_usable_rows", rows=rows_read)
         assert rows_read == loaded.num_rows + rejects.num_rows, file
         fmt = f"csv {raw.encoding}" if raw.encoding else "xlsx"
         if raw.sheet_index:
@@ -405,7 +457,8 @@ def create_reconciliation_sql(view: str) -> str:
         "CAST(rows_read AS INTEGER) AS rows_read, CAST(rows_loaded AS INTEGER) AS rows_loaded, "
         "CAST(rows_rejected AS INTEGER) AS rows_rejected, "
         "CAST(extra_columns AS VARCHAR) AS extra_columns, "
-        f'CAST(unknown_codes AS INTEGER) AS unknown_codes FROM "{view}" ORDER BY _order'
+        "CAST(unknown_codes AS INTEGER) AS unknown_codes, "
+        f'CAST(rows_repeated AS INTEGER) AS rows_repeated FROM "{view}" ORDER BY _order'
     )
 
 
@@ -442,7 +495,8 @@ def load_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> pd.DataFrame
     """
     stray = unexpected_files(ctx.period_dir, EXTRACTS)
     if stray:
-        raise InputError(stray[0][0], stray[0][1])
+        file, code, fields = stray[0]
+        raise InputError(file, code, **fields)
     loaded = {extract.name: _read_extract(cfg, ctx, extract) for extract in EXTRACTS}
     parts = [x for xs in loaded.values() for x in xs]
     recon = _reconciliation(parts)
@@ -494,10 +548,13 @@ def _reconciliation(parts: list[_Loaded]) -> pd.DataFrame:
                 "rows_rejected": x.rejects.num_rows,
                 "extra_columns": "; ".join(x.extras) if x.extras else None,
                 "unknown_codes": 0,
+                "rows_repeated": int(
+                    pc.sum(pc.equal(x.rejects.column("reason"), REPEATED_ROW)).as_py() or 0
+                ),
             }
         )
     df = pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
-    ints = ["rows_read", "rows_loaded", "rows_rejected", "unknown_codes"]
+    ints = ["rows_read", "rows_loaded", "rows_rejected", "unknown_codes", "rows_repeated"]
     df[ints] = df[ints].astype("int64")
     df["extra_columns"] = df["extra_columns"].astype(object)
     return df

@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from canbao.core.errors import InputError
+from canbao.core.text import ARROW_INVISIBLE_RE, INVISIBLE_RE
+from canbao.ingest.decoding import ENCODINGS, too_many_nuls
 from canbao.workbook import (
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
@@ -40,30 +42,25 @@ from canbao.workbook import (
     sheet_parts,
 )
 
-# Tried in this order; GBK before GB18030 so the common case is named as such.
-ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gbk", "gb18030")
-ZERO_WIDTH_RE = "[\u200b\u200c\u200d\u2060\ufeff]"
-_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 _CHUNK = 8 << 20
 _ROWS_PER_BATCH = 200_000
 _XLSX_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 # What a file is when its first bytes say so; named in the message instead of "cannot decode".
 _BINARY_SIGNATURES = {
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"Rar!": "a RAR archive",
-    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
-    b"\x1f\x8b": "a gzip archive",
+    b"%PDF": "PDF 文档",
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"GIF8": "GIF 图片",
+    b"Rar!": "RAR 压缩包",
+    b"7z\xbc\xaf\x27\x1c": "7-Zip 压缩包",
+    b"\x1f\x8b": "gzip 压缩包",
 }
 # C0 control characters other than tab, LF and CR (and DEL): never data, e.g. the DOS end-of-file
-# mark \x1a or a vertical tab from an old system. NUL is not among them: it marks damage.
+# mark \x1a or a vertical tab from an old system. NUL is removed with the invisible characters
+# (canbao.core.text): a NUL in an address is no reason to drop the person.
 CONTROL_RE = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _NOT_CONTROL = bytes(b for b in range(256) if not re.fullmatch(CONTROL_RE.encode(), bytes([b])))
-_NUL_SHARE_MAX = 0.05  # more NUL bytes than this in the first 64 KiB: UTF-16 or binary
 _DAMAGED_LINES_MAX = 0.01  # at most this share of lines may hold undecodable bytes
-NUL_BYTE = "nul_byte"
 UNDECODABLE = "undecodable"
 
 
@@ -79,7 +76,8 @@ class RawFile:
     header: list[str]
     table: pa.Table  # columns c0..c{n-1}, all pa.string(), NULL for blank cells
     encoding: str | None = None  # CSV only
-    zero_width: bool = True  # may hold zero-width characters (CSV: known from decoding)
+    # may hold invisible characters (Cf, NUL) to remove (CSV: known from decoding)
+    zero_width: bool = True
     # (marker character, reject reason): a row with a cell holding the marker is damaged
     damage: tuple[tuple[str, str], ...] = ()
     delimiter: str = ","
@@ -99,25 +97,21 @@ def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
         with open(path, "rb") as fh:
             head = fh.read(512)
     except OSError as exc:
-        raise InputError(file, f"cannot read the file: {exc.strerror or exc}") from exc
+        raise InputError(file, "file_unreadable", reason=exc.strerror or exc) from exc
     if not head:
-        raise InputError(file, "empty file (0 bytes, no header row)")
+        raise InputError(file, "file_empty")
     if head.startswith((ZIP_SIGNATURE, OLE_SIGNATURE)):
         raw = read_xlsx(path, file, sheet)
     elif looks_like_html(head):
-        raise InputError(
-            file,
-            "cannot open: this is a web page (HTML or XML table) saved under a spreadsheet name, "
-            "not an xlsx or CSV; open it in Excel and save it as .xlsx or CSV",
-        )
+        raise InputError(file, "file_is_html")
     elif what := next((w for sig, w in _BINARY_SIGNATURES.items() if head.startswith(sig)), None):
-        raise InputError(file, f"cannot open: this is {what}, not an xlsx or CSV extract")
+        raise InputError(file, "file_is_binary", what=what)
     else:
         try:
             raw = read_csv(path, file)
         except InputError:
             if path.suffix.lower() in _XLSX_SUFFIXES:
-                raise InputError(file, "cannot open: password-protected or not an xlsx") from None
+                raise InputError(file, "xlsx_unreadable") from None
             raise
     table = _drop_trailing_blank(_clean_cells(raw.table, raw.zero_width, raw.cleaning))
     return dataclasses.replace(raw, table=table, cleaning=())
@@ -153,10 +147,7 @@ class TextScan:
         return self.few_damaged() and self.multibyte - self.replaced >= 2 * self.replaced
 
 
-_DECODE_FAILED = (
-    "cannot decode the file as text (tried " + ", ".join(ENCODINGS) + "); it may be "
-    "UTF-16 or not a CSV at all. Save it as CSV UTF-8 (or GBK) from Excel"
-)
+_TRIED = "、".join(ENCODINGS)
 _NOT_UTF8_LEAD = bytes(b for b in range(256) if not 0xC2 <= b <= 0xF4)
 
 
@@ -169,8 +160,8 @@ def scan_text(path: Path, file: str) -> TextScan:
     """
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
-    if head.count(b"\x00") > _NUL_SHARE_MAX * len(head):
-        raise InputError(file, _DECODE_FAILED)
+    if too_many_nuls(head):
+        raise InputError(file, "csv_undecodable", encodings=_TRIED)
     has_bom = head.startswith(codecs.BOM_UTF8)
     utf8 = "utf-8-sig" if has_bom else "utf-8"
     found = _scan(path, utf8, 0, "strict")
@@ -192,7 +183,7 @@ def scan_text(path: Path, file: str) -> TextScan:
         and 10 * damaged.damaged_lines <= damaged.lines
     ):
         return damaged
-    raise InputError(file, _DECODE_FAILED)
+    raise InputError(file, "csv_undecodable", encodings=_TRIED)
 
 
 def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
@@ -216,7 +207,7 @@ def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
                 if not eq_quote and (b"=" in chunk or last == b"="):
                     eq_quote = b'="' in chunk or (last == b"=" and chunk[:1] == b'"')
                 last = chunk[-1:]
-                zero_width = zero_width or any(ch in text for ch in _ZERO_WIDTH)
+                zero_width = zero_width or nul or INVISIBLE_RE.search(text) is not None
                 if errors == "strict":
                     continue
                 lines += chunk.count(b"\n") or chunk.count(b"\r")
@@ -275,7 +266,7 @@ def read_csv(path: Path, file: str) -> RawFile:
     scan = scan_text(path, file)
     header, skip, delimiter = _sniff_header(path, scan)
     if not header:
-        raise InputError(file, "empty file (no header row)")
+        raise InputError(file, "file_no_header")
     table = None
     if scan.errors == "strict":
         # Ragged rows (a short or long line) fail here: the slower reader pads them.
@@ -284,8 +275,6 @@ def read_csv(path: Path, file: str) -> RawFile:
     if table is None:
         table = _read_csv_python(path, file, scan, len(header), skip, delimiter)
     damage = []
-    if scan.nul:
-        damage.append(("\x00", NUL_BYTE))
     if scan.errors != "strict":
         damage.append(("\ufffd", UNDECODABLE))
     cleaning = (("controls",) if scan.controls else ()) + (("eq_quote",) if scan.eq_quote else ())
@@ -357,7 +346,7 @@ def _read_csv_python(
                     n = 0
     except csv.Error as exc:  # the record after the last one read
         row = i - skip + 2 if i + 1 >= skip else None
-        raise InputError(file, f"cannot read as CSV: {exc}", row=row) from exc
+        raise InputError(file, "csv_unreadable", row=row, detail=exc) from exc
     finally:
         csv.field_size_limit(limit)
     batches.append(cols)
@@ -391,7 +380,7 @@ def read_xlsx(path: Path, file: str, sheet: int | None = None) -> RawFile:
         ole = head.startswith(OLE_SIGNATURE)
         encrypted = ole and b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00" in fh.read()
     if encrypted:
-        raise InputError(file, "cannot open: password-protected or not an xlsx")
+        raise InputError(file, "xlsx_unreadable")
     try:
         with open(path, "rb") as fh:
             wb = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -407,12 +396,12 @@ def read_xlsx(path: Path, file: str, sheet: int | None = None) -> RawFile:
             if ws.start is not None or sheet is not None:
                 break
         else:
-            raise InputError(file, "empty file (no header row on any sheet)")
+            raise InputError(file, "workbook_no_header")
         rows_iter = ws.iter_rows()
     except InputError:
         raise
     except Exception as exc:  # calamine raises several types for broken containers
-        raise InputError(file, "cannot open: password-protected or not an xlsx") from exc
+        raise InputError(file, "xlsx_unreadable") from exc
 
     first_col = ws.start[1] if ws.start is not None else 0
     errors, uncomputed = ({}, []) if ole else _xlsx_cell_notes(path, index, first_col)
@@ -433,7 +422,7 @@ def read_xlsx(path: Path, file: str, sheet: int | None = None) -> RawFile:
             batches.append(_columns_from_rows(rows, len(header)))
             rows = []
     if not header:
-        raise InputError(file, f"empty file (no header row on sheet {names[index]})")
+        raise InputError(file, "sheet_no_header", sheet=names[index])
     batches.append(_columns_from_rows(rows, len(header)))
     return RawFile(
         file,
@@ -581,16 +570,16 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
 def _clean_column(
     col: pa.ChunkedArray, zero_width: bool, cleaning: tuple[str, ...] = ()
 ) -> pa.ChunkedArray:
-    """Zero-width characters removed; a cell of only spaces (any width) becomes NULL.
+    """Invisible characters (Cf, NUL) removed; a cell of only spaces (any width) becomes NULL.
 
-    ``utf8_is_space`` is one cheap pass; the zero-width search runs only where the
+    ``utf8_is_space`` is one cheap pass; the invisible-character search runs only where the
     file may hold such characters, and ``cleaning`` only where the reader saw the bytes
     it undoes: ``controls`` (C0 control characters dropped) and ``eq_quote`` (a CSV cell
     ``="0123"``, Excel's way of keeping a number as text, is the text ``0123``).
     """
     changed = False
-    if zero_width and any(_any(pc.match_substring(col, ch)) for ch in _ZERO_WIDTH):
-        col, changed = pc.replace_substring_regex(col, ZERO_WIDTH_RE, ""), True
+    if zero_width and _any(pc.match_substring_regex(col, ARROW_INVISIBLE_RE)):
+        col, changed = pc.replace_substring_regex(col, ARROW_INVISIBLE_RE, ""), True
     if "controls" in cleaning and _any(pc.match_substring_regex(col, CONTROL_RE)):
         col, changed = pc.replace_substring_regex(col, CONTROL_RE, ""), True
     if "eq_quote" in cleaning and _any(pc.starts_with(col, '="')):

@@ -21,7 +21,6 @@ Decisions (docs/design.md, contract §2, §8.7):
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 from canbao.core import messages
@@ -29,7 +28,7 @@ from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
-from canbao.core.errors import PeriodAborted
+from canbao.core.errors import PeriodAborted, UsageError
 from canbao.core.privacy import mask_id_sql
 from canbao.registry.changelog import changelog_insert_sql
 from canbao.report.exports import registry_csv_sql, write_query_csv
@@ -79,24 +78,69 @@ def ensure_registry_tables(engine: Engine) -> None:
 # ---------------------------------------------------------------- stage 3: persons
 
 
+ID_COLUMN = "公民身份号码"
+# Extracts whose IDs carry the period: a file of them without usable IDs aborts it.
+_ID_CHECKED = (("hukou", "population", "source = 'hukou'"), ("enrollment", "enrollment", "TRUE"))
+
+
 def unusable_id_counts_sql() -> str:
     """Population rows, and those without a usable (valid or upgraded) canonical ID."""
     return "SELECT count(*), count(*) FILTER (WHERE id_number IS NULL) FROM population"
 
 
+def unusable_ids_by_file_sql(tables: set[str]) -> str:
+    """Per file of a required extract (and of residents): rows and rows without a usable ID."""
+    parts = [
+        f"SELECT '{extract}' AS extract, file, count(*) AS total, "
+        f"count(*) FILTER (WHERE id_number IS NULL) AS unusable FROM {table} "
+        f"WHERE {where} GROUP BY file"
+        for extract, table, where in (
+            *_ID_CHECKED,
+            ("residents", "population", "source = 'resident'"),
+        )
+        if table in tables
+    ]
+    return " UNION ALL ".join(parts) + " ORDER BY extract, file"
+
+
+def _abort_unusable(file: str, total: int, unusable: int, limit: float) -> PeriodAborted:
+    return PeriodAborted(
+        "abort_unusable_ids",
+        file=file,
+        column=ID_COLUMN,
+        total=total,
+        unusable=unusable,
+        share=f"{unusable / total:.1%}",
+        limit=f"{limit:.1%}",
+    )
+
+
 def check_population(engine: Engine, cfg: Config) -> None:
-    """Abort the period before anything changes (江津 practice, contract §8.7; issue 7)."""
+    """Abort the period before anything changes (江津 practice).
+
+    Every file of a required extract (hukou, enrollment) must have a share of usable IDs
+    within ``safety.max_unusable_id_share``: an enrollment file whose ID column is empty
+    would otherwise make the district look uninsured. The whole population is held to
+    the same share; the abort names the file holding most of the unusable rows.
+    """
     if not has_table(engine, "population"):
-        raise PeriodAborted("no population table: the hukou extract was not loaded")
+        raise PeriodAborted("abort_no_population")
     total, unusable = engine.query_df(unusable_id_counts_sql()).iloc[0].tolist()
     if not total:
-        raise PeriodAborted("the population extract is empty: nobody would be left in the registry")
-    share = unusable / total
-    if share > cfg.safety.max_unusable_id_share:
-        raise PeriodAborted(
-            f"{unusable} of {total} population rows ({share:.1%}) have no usable 公民身份号码, "
-            f"above safety.max_unusable_id_share = {cfg.safety.max_unusable_id_share:.1%}"
+        raise PeriodAborted("abort_population_empty")
+    limit = cfg.safety.max_unusable_id_share
+    tables = {t for t in ("population", "enrollment") if has_table(engine, t)}
+    by_file = engine.query_df(unusable_ids_by_file_sql(tables))
+    required = {extract for extract, _, _ in _ID_CHECKED}
+    for r in by_file.itertuples(index=False):
+        if r.extract in required and r.total and int(r.unusable) / int(r.total) > limit:
+            raise _abort_unusable(r.file, int(r.total), int(r.unusable), limit)
+    if unusable / total > limit:
+        pop = by_file[by_file.extract != "enrollment"].sort_values(
+            ["unusable", "file"], ascending=[False, True]
         )
+        worst = pop.iloc[0]["file"] if len(pop) else "hukou"
+        raise _abort_unusable(f"{worst}（全部人口）", int(total), int(unusable), limit)
 
 
 def _sex_expr(alias: str) -> str:
@@ -467,15 +511,13 @@ def export_as_of(engine: Engine, as_of: dt.date, out_dir: Path) -> Path:
 def export_as_of_cli(registry_path: Path, as_of: dt.date, out_dir: Path) -> int:
     """``canbao export``: open the registry read-only and write the as-of registry.csv."""
     registry_path = Path(registry_path)
-    if not registry_path.exists():
-        print(f"canbao: {registry_path}：{messages.line('export_no_registry')}", file=sys.stderr)
-        return 2
+    if not registry_path.is_file():
+        raise UsageError(str(registry_path), "export_no_registry")
     engine = open_registry_db(registry_path, read_only=True)
     try:
         path = export_as_of(engine, as_of, out_dir)
-    except LookupError as exc:
-        print(f"canbao: {registry_path}：{exc.args[0]}", file=sys.stderr)
-        return 1
+    except LookupError:
+        raise UsageError(str(registry_path), "export_no_period", as_of=as_of.isoformat()) from None
     finally:
         engine.close()
     print(path)

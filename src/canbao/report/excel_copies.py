@@ -53,6 +53,7 @@ COLUMN_TITLES: dict[str, str] = {
     "rows_rejected": "拒收行数",
     "extra_columns": "未使用的列",
     "unknown_codes": "未知代码数",
+    "rows_repeated": "其中重复行数",
     "column": "列",
     "reason": "原因代码",
     "reason_text": "原因说明",
@@ -69,6 +70,7 @@ SHEET_NAMES: dict[str, str] = {
     "findings": "问题清单",
     "reconciliation": "数据核对",
     "rejects": "拒收行",
+    "field_issues": "字段问题",
     "changelog": "变更记录",
 }
 # Columns that hold ID numbers whole; elsewhere an 18-character number inside text is masked.

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from canbao.clean.field_issues import FIELD_ISSUE_COLUMNS, field_issues_csv_sql
 from canbao.core import messages
 from canbao.core.catalog import table_names
 from canbao.core.config import Config
@@ -36,6 +37,7 @@ RECONCILIATION_CSV_COLUMNS = (
     "rows_rejected",
     "extra_columns",
     "unknown_codes",
+    "rows_repeated",
 )
 REJECTS_CSV_COLUMNS = ("file", "source_row", "column", "reason", "value", "reason_text")
 CHANGELOG_CSV_COLUMNS = ("period", "person_id", "change", "field", "old_value", "new_value")
@@ -88,7 +90,8 @@ def reconciliation_csv_sql() -> str:
            CAST(rows_loaded AS VARCHAR) AS rows_loaded,
            CAST(rows_rejected AS VARCHAR) AS rows_rejected,
            CAST(extra_columns AS VARCHAR) AS extra_columns,
-           CAST(unknown_codes AS VARCHAR) AS unknown_codes
+           CAST(unknown_codes AS VARCHAR) AS unknown_codes,
+           CAST(rows_repeated AS VARCHAR) AS rows_repeated
     FROM reconciliation ORDER BY extract, file
     """
 
@@ -158,6 +161,7 @@ def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, 
         ("reconciliation", "reconciliation", reconciliation_csv_sql(), None,
          RECONCILIATION_CSV_COLUMNS),
         ("rejects", "rejects", rejects_csv_sql(), None, REJECTS_CSV_COLUMNS),
+        ("field_issues", "field_issues", field_issues_csv_sql(), None, FIELD_ISSUE_COLUMNS),
         ("changelog", "changelog", changelog_csv_sql(), period, CHANGELOG_CSV_COLUMNS),
     ]  # fmt: skip
     written: dict[str, Path] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from canbao.core import text
 from canbao.core.privacy import mask_id
 from canbao.rosters import OUTCOME_NAMES, REASONS
 
@@ -31,22 +32,13 @@ RETURN_FIELDS = (
 )
 
 
-_DOTS = str.maketrans({c: "·" for c in "•．.・‧﹒･⋅∙"})
 _CN_NUM = {c: i for i, c in enumerate("零一二三四五六七八九")}
-# Invisible marks a paste from a chat or web page leaves in a cell (zero-width space,
-# joiners, BOM, soft hyphen): no officer typed them, so they are no change (contract §7).
-_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
-_BLANKS = re.compile(f"[\\s{_INVISIBLE}]+")  # spaces and invisible marks: dropped
 _ID_DIGITS_LOST = 1e15  # a number this large held an 18-digit ID: Excel keeps 15 digits
 
 
 def fold_name(v: Any) -> str | None:
     """Name as compared (contract §7: width, spaces and middle-dot variants are not changes)."""
-    s = _cell_text(v)
-    if not s:
-        return None
-    s = unicodedata.normalize("NFKC", s).translate(_DOTS)
-    return _BLANKS.sub("", s) or None
+    return text.fold_name(_cell_text(v) or None)
 
 
 def fold_id(v: Any) -> str | None:
@@ -55,11 +47,7 @@ def fold_id(v: Any) -> str | None:
         return str(v)
     if isinstance(v, float) and v.is_integer():
         return str(int(v))  # a number-typed ID (Excel keeps 15 digits: it will not match)
-    s = _cell_text(v)
-    if not s:
-        return None
-    s = _BLANKS.sub("", unicodedata.normalize("NFKC", s)).lstrip("'").upper()
-    return s or None
+    return text.fold_id(_cell_text(v) or None)
 
 
 def _id_lost(v: Any) -> str | None:
@@ -92,7 +80,7 @@ def _opt(v: Any) -> str | None:
 
 
 def _nfkc(s: str) -> str:
-    return _BLANKS.sub("", unicodedata.normalize("NFKC", s))
+    return text.fold_text(s) or ""
 
 
 # List entries keyed by their width-folded form: 出国(境)人员 typed with ASCII

@@ -13,8 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from canbao.core import text
+from canbao.ingest.decoding import decode_bytes
 from canbao.rosters import ROSTER_COLUMNS
-from canbao.survey.normalise import _INVISIBLE, RETURN_FIELDS, _cell_text
+from canbao.survey.normalise import RETURN_FIELDS, _cell_text
 from canbao.workbook import OLE_SIGNATURE, ZIP_SIGNATURE, column_index, looks_like_html, sheet_parts
 
 # Header aliases seen on 雨湖区 forms, besides the roster's own headers.
@@ -96,16 +98,12 @@ def _sniff(path: Path, data: bytes) -> tuple[str | None, str | None]:
 
 
 def _csv_sheets(data: bytes) -> tuple[list[Sheet], str | None]:
-    """The CSV as one sheet of text cells (UTF-8 with or without BOM, else GB18030/GBK)."""
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    """The CSV as one sheet of text cells, decoded as every CSV is (canbao.ingest.decoding)."""
+    decoded = decode_bytes(data)
+    if decoded is None:
         return [], f"{_UNREADABLE}：CSV 编码无法识别，请另存为 .xlsx 后重新报送"
-    grids = [list(csv.reader(io.StringIO(text, newline=""), delimiter=d)) for d in ",\t;"]
+    body = decoded[0]
+    grids = [list(csv.reader(io.StringIO(body, newline=""), delimiter=d)) for d in ",\t;"]
     found = [g for g in grids if _header_at(g) is not None]
     return [("CSV", found[0] if found else grids[0], False)], None
 
@@ -201,7 +199,7 @@ def _formulas_without_value(data: bytes) -> dict[str, set[tuple[int, int]]]:
 
 
 def _fold_header(v: Any) -> str:
-    return re.sub(f"[\\s▼*＊{_INVISIBLE}]", "", str(v)) if v is not None else ""
+    return re.sub("[\\s▼*＊]", "", text.strip_invisible(v) or "")
 
 
 _ID_HEADERS = {h for h, f in HEADER_FIELDS.items() if f == "id_number"}

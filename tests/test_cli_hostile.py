@@ -1,0 +1,402 @@
+"""Hostile inputs through the front door: ``canbao`` run as a subprocess, as a district runs it.
+
+Each case damages a copy of one small generated district (or writes a bad params file,
+or passes a bad argument) and runs the real command. What is asserted is what the user
+sees: the exit code (2 usage/params, 3 input refused, 4 safety abort), never a Python
+traceback, and one Chinese line naming the file (row, column, key) with the stable
+message code in square brackets.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from canbao.demo import generate
+
+DISTRICT = "430302"
+CANBAO = str(Path(sys.executable).with_name("canbao"))
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def assert_clean(self, code: int, *needles: str) -> None:
+        """Exit code ``code``, no traceback, and every needle in what the user saw."""
+        seen = self.out + self.err
+        assert self.code == code, seen
+        assert "Traceback" not in seen, seen
+        for needle in needles:
+            assert needle in seen, (needle, seen)
+
+
+def canbao(*args: str | Path, cwd: Path) -> Result:
+    res = subprocess.run(
+        [CANBAO, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+    return Result(res.returncode, res.stdout, res.stderr)
+
+
+@pytest.fixture(scope="session")
+def demo_periods(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two valid 300-person period folders (the second with survey returns), once per session."""
+    root = tmp_path_factory.mktemp("cli_hostile")
+    return generate(
+        DISTRICT, people=300, seed=11, raw_root=root / "raw", truth_root=root / "truth", periods=2
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_period(demo_periods: list[Path]) -> Path:
+    """The first period: what a district's first run reads."""
+    return demo_periods[0]
+
+
+@pytest.fixture(scope="session")
+def clean_run(demo_period: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The undamaged first period, run once: its exports folder."""
+    root = tmp_path_factory.mktemp("clean_run")
+    shutil.copytree(demo_period, root / "raw" / DISTRICT / demo_period.name)
+    (root / "params").mkdir()
+    run(root / "raw" / DISTRICT).assert_clean(0)
+    return root / "reports" / DISTRICT / demo_period.name / "exports"
+
+
+@pytest.fixture
+def district(demo_period: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo district folder (``<tmp>/raw/430302``) to damage."""
+    dst = tmp_path / "raw" / DISTRICT / demo_period.name
+    shutil.copytree(demo_period, dst)
+    (tmp_path / "params").mkdir()
+    return dst.parent
+
+
+def run(district: Path, *extra: str) -> Result:
+    tmp = district.parent.parent
+    return canbao(
+        "run", district, "--out", tmp / "reports", "--params", tmp / "params", "--no-notebooks",
+        *extra, cwd=tmp,
+    )  # fmt: skip
+
+
+def period_of(district: Path) -> Path:
+    return next(p for p in district.iterdir() if p.is_dir())
+
+
+# ------------------------------------------------------------------ 1. files ingest refuses
+
+
+def _truncated_xlsx(p: Path) -> None:
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+
+
+def _password_xlsx(p: Path) -> None:
+    # An encrypted workbook is an OLE compound file holding an EncryptedPackage stream.
+    ole = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 504
+    p.write_bytes(ole + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 2048)
+
+
+def _text_named_xlsx(p: Path) -> None:
+    p.write_bytes("这不是表格\n只是一段说明文字\n".encode("gbk"))
+
+
+REFUSED = {
+    "zero_byte_xlsx": ("enrollment.xlsx", lambda p: p.write_bytes(b""), "[file_empty]"),
+    "truncated_xlsx": ("enrollment.xlsx", _truncated_xlsx, "[xlsx_unreadable]"),
+    "password_xlsx": ("enrollment.xlsx", _password_xlsx, "[xlsx_unreadable]"),
+    "text_named_xlsx": ("enrollment.xlsx", _text_named_xlsx, "[header_required_missing]"),
+    "utf16_csv": (
+        "hukou.csv",
+        lambda p: p.write_bytes(p.read_bytes().decode("gbk").encode("utf-16")),
+        "[csv_undecodable]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_file_is_named_in_chinese_with_exit_code_3(district: Path, case: str) -> None:
+    """Old code: a traceback from the fingerprint's own reader (``manifest.count_rows``)."""
+    name, damage, code = REFUSED[case]
+    damage(period_of(district) / name)
+    res = run(district)
+    res.assert_clean(3, name, code)
+
+
+def test_readable_files_under_the_wrong_extension_run(district: Path) -> None:
+    """A CSV saved as .xlsx and an xlsx saved as .csv are read by content: the run succeeds,
+    and the manifest's row counts come from ingest's reconciliation."""
+    period = period_of(district)
+    (period / "hukou.csv").rename(period / "hukou.xlsx")
+    (period / "students.csv").rename(period / "students_tmp")
+    (period / "national_match.xlsx").rename(period / "national_match.csv")
+    (period / "students_tmp").rename(period / "students.csv")
+    res = run(district)
+    res.assert_clean(0)
+    import json
+
+    manifest = district.parent.parent / "reports" / DISTRICT / period.name / "manifest.json"
+    inputs = {i["file"]: i for i in json.loads(manifest.read_text(encoding="utf-8"))["inputs"]}
+    assert inputs["hukou.xlsx"]["rows"] > 0 and inputs["national_match.csv"]["rows"] > 0
+
+
+# ------------------------------------------------------------------ 2. arguments and params
+
+
+def test_period_that_is_no_date(district: Path) -> None:
+    res = run(district, "--period", "2026-13-01")
+    res.assert_clean(2, "--period", "2026-13-01", "[usage_bad_date]")
+
+
+def test_period_folder_not_named_as_a_date(district: Path) -> None:
+    (district / "2026-13-01").mkdir()
+    res = run(district)
+    res.assert_clean(2, "2026-13-01", "[period_folder_not_date]")
+
+
+def test_period_folder_given_instead_of_district(district: Path) -> None:
+    tmp = district.parent.parent
+    res = canbao("run", period_of(district), "--out", tmp / "reports", "--no-notebooks", cwd=tmp)
+    res.assert_clean(2, "[district_dir_is_period]")
+
+
+def test_missing_period(district: Path) -> None:
+    res = run(district, "--period", "2027-01-15")
+    res.assert_clean(2, "2027-01-15", "[run_no_period_folder]")
+
+
+def test_verify_on_a_folder_without_manifest(tmp_path: Path) -> None:
+    (tmp_path / "2026-11-15").mkdir()
+    res = canbao("verify", tmp_path / "2026-11-15", cwd=tmp_path)
+    res.assert_clean(2, "2026-11-15", "[verify_no_manifest]")
+
+
+def test_export_with_a_date_written_the_other_way(tmp_path: Path) -> None:
+    res = canbao(
+        "export",
+        tmp_path / "registry.duckdb",
+        "--as-of",
+        "15/10/2026",
+        "--to",
+        tmp_path,
+        cwd=tmp_path,
+    )
+    res.assert_clean(2, "15/10/2026", "[usage_bad_date]")
+
+
+def test_export_without_registry(tmp_path: Path) -> None:
+    res = canbao(
+        "export",
+        tmp_path / "registry.duckdb",
+        "--as-of",
+        "2026-10-15",
+        "--to",
+        tmp_path,
+        cwd=tmp_path,
+    )
+    res.assert_clean(2, "registry.duckdb", "[export_no_registry]")
+
+
+def test_demo_with_a_negative_size(tmp_path: Path) -> None:
+    res = canbao(
+        "demo", "--people", "-5", "--raw", tmp_path / "r", "--truth", tmp_path / "t", cwd=tmp_path
+    )
+    res.assert_clean(2, "--people", "[usage_not_positive]")
+    assert not (tmp_path / "r").exists()
+
+
+def test_import_returns_on_a_folder_not_named_as_a_date(tmp_path: Path) -> None:
+    (tmp_path / "430302" / "十一月").mkdir(parents=True)
+    res = canbao("import-returns", tmp_path / "430302" / "十一月", "--out", tmp_path, cwd=tmp_path)
+    res.assert_clean(2, "十一月", "[period_folder_not_date]")
+
+
+PARAMS = {
+    "not_yaml": ("linkage: [0.99\nworkers: 2\n", "[params_not_yaml]", None),
+    "not_a_mapping": ("- 1\n- 2\n", "[params_not_mapping]", None),
+    "workers_text": ('workers: "two"\n', "[params_bad_type]", "workers"),
+    "workers_negative": ("workers: -1\n", "[params_out_of_range]", "workers"),
+    "threshold_2": ("linkage:\n  match_threshold: 2\n", "[params_out_of_range]", "linkage.match_threshold"),
+    "threshold_high": ('linkage:\n  match_threshold: "high"\n', "[params_bad_type]", "linkage.match_threshold"),
+    "rank_by_foo": ("bulletin:\n  rank_by: foo\n", "[params_bad_choice]", "bulletin.rank_by"),
+    "unknown_key": ("wokers: 2\n", "[params_unknown_key]", "wokers"),
+    "unknown_section_key": ("safety:\n  max_share: 0.1\n", "[params_unknown_key]", "safety.max_share"),
+    "misspelt_extract": ("headers:\n  hukuo:\n    身份证号: 公民身份号码\n", "[params_unknown_extract]", "headers.hukuo"),
+    "misspelt_column": ("headers:\n  hukou:\n    身份证号: 公民身份证号\n", "[params_unknown_column]", "headers.hukou.身份证号"),
+    "misspelt_code_table": ("codes:\n  hukou_stats:\n    其它: 管理中\n", "[params_unknown_code_table]", "codes.hukou_stats"),
+    "share_text": ("safety:\n  max_unusable_id_share: 5%\n", "[params_bad_type]", "safety.max_unusable_id_share"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(PARAMS))
+def test_bad_params_file_names_file_and_key_with_exit_code_2(district: Path, case: str) -> None:
+    """Old code: accepted (and failed later or never), or a traceback."""
+    text, code, key = PARAMS[case]
+    params = district.parent.parent / "params" / f"{DISTRICT}.yaml"
+    params.write_text(text, encoding="utf-8")
+    res = run(district)
+    res.assert_clean(2, f"{DISTRICT}.yaml", code, *([f"“{key}”"] if key else []))
+    assert not (district.parent.parent / "reports" / DISTRICT / "registry.duckdb").exists()
+
+
+# ------------------------------------------------------------------ 3-8. damaged content
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hostile_fixtures import read_table, table_rows, write_csv, write_xlsx  # noqa: E402
+
+
+def exports_of(district: Path) -> Path:
+    return district.parent.parent / "reports" / DISTRICT / period_of(district).name / "exports"
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_enrollment_without_usable_ids_aborts_naming_file_column_and_share(district: Path) -> None:
+    """Old code: ran to the end ("ok") and left the district looking uninsured."""
+    path = period_of(district) / "enrollment.xlsx"
+    t = read_table(path)
+    for k in range(1, len(t.rows) + 1):
+        t.set(k, "公民身份号码", None)
+    write_xlsx(path, [("Sheet1", table_rows(t))])
+    res = run(district)
+    res.assert_clean(4, "enrollment.xlsx", "“公民身份号码”列", "100.0%", "[abort_unusable_ids]")
+    assert not (district.parent.parent / "reports" / DISTRICT / "registry.duckdb").exists() or (
+        not (exports_of(district) / "registry.csv").exists()
+    )
+
+
+def test_population_abort_names_the_file(district: Path) -> None:
+    """Old code: "2000 of 2162 population rows … have no usable 公民身份号码", no file."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    for k in range(1, len(t.rows) // 2):
+        t.set(k, "公民身份号码", None)
+    write_csv(path, t)
+    res = run(district)
+    res.assert_clean(4, "hukou.csv", "“公民身份号码”列", "[abort_unusable_ids]")
+
+
+def test_totals_row_with_a_count_as_name_is_no_person(district: Path, clean_run: Path) -> None:
+    """Old code: 合计 in the ID column and 2000人 as the name became a registry person."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    total: list[str | None] = [None] * len(t.header)
+    total[t.col("公民身份号码")] = "合计"
+    total[t.col("姓名")] = f"{len(t.rows)}人"
+    signed: list[str | None] = [None] * len(t.header)
+    signed[t.col("户籍地址")] = "审核人：李四"
+    t.rows += [total, signed]
+    write_csv(path, t)
+    run(district).assert_clean(0)
+    rejects = read_csv(exports_of(district) / "rejects.csv")
+    got = rejects[rejects.reason == "summary_row"][["source_row", "column", "value"]]
+    n = len(t.rows)
+    assert got.values.tolist() == [
+        [str(n - 1), "公民身份号码", "合计"],
+        [str(n), "户籍地址", "审核人：李四"],
+    ]
+    registry = read_csv(exports_of(district) / "registry.csv")
+    assert f"{n - 2}人" not in set(registry["name"])
+    assert registry.equals(read_csv(clean_run / "registry.csv"))
+
+
+def test_extract_pasted_twice_reports_every_repeat(district: Path, clean_run: Path) -> None:
+    """Old code: the repeated header was rejected, the 2nd copy of every row said nothing."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    n = len(t.rows)
+    write_csv(path, type(t)(t.header, [*t.rows, list(t.header), *t.rows]))
+    run(district).assert_clean(0)
+    recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
+    assert recon.loc["hukou.csv", ["rows_read", "rows_loaded", "rows_rejected", "rows_repeated"]].tolist() == [
+        str(2 * n + 1), str(n), str(n + 1), str(n)
+    ]  # fmt: skip
+    rejects = read_csv(exports_of(district) / "rejects.csv")
+    repeats = rejects[rejects.reason == "repeated_row"]
+    assert repeats.source_row.astype(int).tolist() == list(range(n + 2, 2 * n + 2))
+    assert repeats.value.astype(int).tolist() == list(range(1, n + 1))  # the row each repeats
+    for name in ("registry.csv", "findings.csv", "links.csv"):
+        assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name
+
+
+def test_invisible_marks_around_ids_change_nobody(district: Path, clean_run: Path) -> None:
+    """Old code: ingest folded 5 such characters, cleaning 6: IDs with U+200E turned invalid."""
+    marks = ["\u200e", "\u200f", "\ufeff", "\u2060", "\u202a", "\u202c"]
+    path = period_of(district) / "enrollment.xlsx"
+    t = read_table(path)
+    for k in range(1, len(t.rows) + 1):
+        v = t.get(k, "公民身份号码")
+        if v:
+            mark = marks[k % len(marks)]
+            t.set(k, "公民身份号码", f"{mark}{v}{mark}")
+    write_xlsx(path, [("Sheet1", table_rows(t))])
+    hukou = period_of(district) / "hukou.csv"
+    h = read_table(hukou)
+    h.set(3, "户籍地址", (h.get(3, "户籍地址") or "") + "\x00")  # a NUL in a free-text cell
+    write_csv(hukou, h, encoding="utf-8")
+    run(district).assert_clean(0)
+    for name in ("registry.csv", "findings.csv", "links.csv"):
+        assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name
+
+
+def test_returns_in_a_first_period_are_read_and_rejected_clearly(
+    district: Path, demo_periods: list[Path]
+) -> None:
+    """Returns from an old paper process, before any roster was issued: every row is read,
+    rejected with a reason a clerk understands, in the township's rejection workbook and
+    as SURVEY_REJECTED findings."""
+    returns = demo_periods[1] / "survey_returns"
+    assert returns.is_dir()
+    shutil.copytree(returns, period_of(district) / "survey_returns")
+    run(district).assert_clean(0)
+    findings = read_csv(exports_of(district) / "findings.csv")
+    rejected = findings[findings.finding == "SURVEY_REJECTED"]
+    assert len(rejected) > 0
+    assert rejected.detail.str.contains("不在下发名单").all()
+    workbooks = list((exports_of(district).parent / "survey" / "rejections").rglob("*.xlsx"))
+    assert {p.stem.split("_")[0] for p in workbooks} >= {
+        f.split("/")[-1].split("_")[0] for f in rejected.file
+    }
+
+
+def test_field_problems_in_loaded_rows_are_listed_not_silent(district: Path) -> None:
+    """Old code: an impossible or future 出生日期, a sex code 9, a 险种 999 or 不详 in a
+    loaded row became empty (or neutral) without a word. Now each is one row of
+    exports/field_issues.csv; the rows themselves still load."""
+    hukou = period_of(district) / "hukou.csv"
+    h = read_table(hukou)
+    h.set(1, "出生日期", "1990-02-30")
+    h.set(2, "出生日期", "2031-01-01")
+    h.set(3, "出生日期", "不详")
+    h.set(4, "性别", "9")
+    write_csv(hukou, h)
+    enrollment = period_of(district) / "enrollment.xlsx"
+    e = read_table(enrollment)
+    e.set(1, "险种类型", "999")
+    e.set(2, "参保状态", "7")
+    write_xlsx(enrollment, [("Sheet1", table_rows(e))])
+    run(district).assert_clean(0)
+    issues = read_csv(exports_of(district) / "field_issues.csv")
+    got = issues[["file", "source_row", "column", "value", "reason"]].values.tolist()
+    assert got == [
+        ["enrollment.xlsx", "1", "险种类型", "999", "scheme_code_unknown"],
+        ["enrollment.xlsx", "2", "参保状态", "7", "status_code_unknown"],
+        ["hukou.csv", "1", "出生日期", "1990-02-30", "date_invalid"],
+        ["hukou.csv", "2", "出生日期", "2031-01-01", "date_future"],
+        ["hukou.csv", "3", "出生日期", "不详", "value_unknown"],
+        ["hukou.csv", "4", "性别", "9", "sex_code_unknown"],
+    ]
+    assert issues.reason_text.str.len().gt(0).all()
+    recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
+    assert recon.loc["hukou.csv", "rows_rejected"] == "0"

@@ -1,0 +1,50 @@
+"""The one text folding (canbao.core.text) and the one CSV decoding policy."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from canbao.clean import idnumber, names
+from canbao.core import text
+from canbao.ingest.decoding import decode_bytes
+from canbao.survey import normalise
+
+# What pasting from a web page or another system leaves around an ID.
+MARKS = ["\u200e", "\u200f", "\ufeff", "\u2060", "\u202a", "\u202c", "\u00ad", "\x00", "\U000e0041"]
+ID = "43030219900101123X"
+
+
+def test_invisible_class_is_every_cf_character_and_nul() -> None:
+    cf = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+    found = {chr(c) for c in range(sys.maxunicode + 1) if text.INVISIBLE_RE.fullmatch(chr(c))}
+    assert found == cf | {"\x00"}
+
+
+def test_every_stage_folds_an_id_the_same_way() -> None:
+    """Ingest, cleaning and the survey reader: the same ID whatever invisible mark it carries."""
+    for mark in MARKS:
+        pasted = f"{mark}'{ID[:6]}{mark}{ID[6:].lower()} {mark}"
+        assert text.fold_id(pasted) == ID, repr(mark)
+        assert idnumber.fold_id(pasted) == ID, repr(mark)
+        assert normalise.fold_id(pasted) == ID, repr(mark)
+        arrow = pc.replace_substring_regex(pa.array([pasted]), text.ARROW_INVISIBLE_RE, "")
+        assert text.fold_id(arrow[0].as_py()) == ID
+
+
+def test_every_stage_folds_a_name_the_same_way() -> None:
+    for raw in ["阿依古丽\u200e．买买提", " 阿依古丽 • 买买提\u2060", "阿依古丽\x00·买买提"]:
+        assert names.fold_name(raw) == normalise.fold_name(raw) == "阿依古丽·买买提"
+
+
+def test_nul_in_a_free_text_cell_is_stripped_not_a_reason() -> None:
+    assert text.strip_invisible("湖南省湘潭市\x00雨湖区") == "湖南省湘潭市雨湖区"
+
+
+def test_one_csv_decoding_for_extracts_and_returns() -> None:
+    assert decode_bytes("姓名\n张伟\n".encode("gbk")) == ("姓名\n张伟\n", "gbk")
+    assert decode_bytes("\ufeff姓名\n".encode()) == ("姓名\n", "utf-8-sig")
+    assert decode_bytes("姓名\n张伟\n".encode("utf-16")) is None
