@@ -115,7 +115,9 @@ def _name(p: psutil.Process) -> str:
     return "kernel" if "ipykernel" in text else text[:60]
 
 
-def run_once(district: Path, budget: str, work: Path, src: Path | None, workers: int) -> RunFigures:
+def run_once(
+    district: Path, budget: str, work: Path, src: Path | None, workers: int, notebooks: bool = True
+) -> RunFigures:
     """``canbao run`` of the district's one period under ``budget``, measured."""
     out_root = work / f"reports-{budget}"
     shutil.rmtree(out_root, ignore_errors=True)
@@ -126,6 +128,8 @@ def run_once(district: Path, budget: str, work: Path, src: Path | None, workers:
         env["PYTHONPATH"] = str(src)
     cmd = [str(ROOT / ".venv/bin/canbao"), "run", str(district), "--out", str(out_root)]
     cmd += ["--params", str(params), "--period", period, "--force", "--workers", str(workers)]
+    if not notebooks:
+        cmd.append("--no-notebooks")
     figs = RunFigures(budget, out_root, period)
     district_html = out_root / DISTRICT / period / "html" / "10_district.html"
     t0 = time.perf_counter()
@@ -222,6 +226,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="output folder (default: <cache>/runs)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--src", type=Path, help="run the code in this src/ (PYTHONPATH)")
+    ap.add_argument(
+        "--no-notebooks", action="store_true", help="district stage only (in the main process)"
+    )
     args = ap.parse_args()
 
     work = args.work or args.cache / "runs"
@@ -234,7 +241,9 @@ def main() -> None:
         district = args.raw or generate(people, args.cache)
         runs = []
         for budget in args.budget:
-            figs = run_once(district, budget, work / str(people), args.src, args.workers)
+            figs = run_once(
+                district, budget, work / str(people), args.src, args.workers, not args.no_notebooks
+            )
             print_run(people, figs)
             runs.append(figs)
         for other in runs[1:]:
