@@ -429,7 +429,8 @@ def test_review_band_workbook_and_decisions(scenario, tmp_path):
 
 
 def test_charts_reload_the_saved_model(linked):
-    from canbao.linkage import charts, load_linker
+    from canbao.linkage import load_linker
+    from canbao.linkage import model_charts as charts
 
     eng, _, _, tmp = linked
     ctx = ctx_for(tmp)

@@ -307,7 +307,7 @@ def linkage_review_html(engine: Engine, cfg: Config, ctx: PeriodContext) -> str:
     Drawn by :func:`canbao.linkage.model_charts.charts_html` on a writable engine (Splink
     builds working tables); a period that needed no probabilistic linkage has no model.
     """
-    from canbao.linkage import charts
+    from canbao.linkage import model_charts as charts
 
     try:
         html = charts.charts_html(engine, cfg, ctx)
