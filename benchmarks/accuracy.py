@@ -8,7 +8,7 @@ At 1M people use ``--skip rosters`` (roster files are not part of the comparison
 the peak RSS printed, which is this process's).
 
 Generates a demo district (``canbao.demo.generate``), runs every stage of
-``canbao.pipeline`` that exists for each period (a stage that fails is reported and
+``canbao.run.pipeline`` that exists for each period (a stage that fails is reported and
 the rest still run), then prints per period:
 
 - linkage precision / recall / F1 overall and per method (a link is correct when
@@ -58,7 +58,7 @@ def fmt_prf(label: str, tp: int, n_pred: int, n_true: int) -> str:
 
 def stage_list() -> list[tuple[str, object]]:
     """The pipeline's stages, each resolved on its own so a missing one is reported."""
-    import canbao.pipeline as pl
+    import canbao.run.pipeline as pl
 
     try:
         return list(pl.stages())
@@ -329,7 +329,7 @@ def run_demo(
     from canbao.core.config import load_config
     from canbao.core.context import period_context
     from canbao.demo import generate, load_truth
-    from canbao.pipeline import open_registry
+    from canbao.run.pipeline import open_registry
 
     raw, truth_root, out = work / "raw", work / "truth", work / "reports"
     t0 = time.perf_counter()

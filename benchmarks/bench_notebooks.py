@@ -23,7 +23,7 @@ import nbformat
 
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
-from canbao.orchestrate import (
+from canbao.run.orchestrate import (
     NotebookTask,
     RunRequest,
     execute_task,

@@ -169,7 +169,7 @@ def _gib(n: int) -> str:
 
 
 def print_run(people: int, figs: RunFigures) -> None:
-    from canbao import manifest as mf
+    from canbao.run import manifest as mf
 
     head = f"-- {people:,} people, budget {figs.label}: exit {figs.exit_code}"
     print(head, flush=True)
@@ -202,8 +202,8 @@ def print_run(people: int, figs: RunFigures) -> None:
 
 def compare(first: RunFigures, other: RunFigures) -> str:
     """verify's comparison of two runs' recorded outputs."""
-    from canbao import manifest as mf
-    from canbao.verify import compare_file
+    from canbao.run import manifest as mf
+    from canbao.run.verify import compare_file
 
     a = first.out_root / DISTRICT / first.period
     b = other.out_root / DISTRICT / other.period

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from canbao import manifest as mf
+from canbao.run import manifest as mf
 
 DISTRICT = "430302"
 
@@ -27,7 +27,7 @@ def run_engine(kind: str, raw: Path, out: Path, master: str) -> dict[str, float]
     """Every period of ``raw`` into ``out``; seconds per stage, summed over periods."""
     from canbao.core.config import load_config
     from canbao.core.context import find_periods, period_context
-    from canbao.pipeline import open_registry, stages
+    from canbao.run.pipeline import open_registry, stages
 
     cfg = load_config(DISTRICT)
     cfg = dataclasses.replace(

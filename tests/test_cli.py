@@ -86,7 +86,7 @@ def test_version_names_package_and_commit_in_a_checkout() -> None:
 
 
 def test_version_outside_git_has_no_traceback(tmp_path: Path, monkeypatch) -> None:
-    from canbao import manifest
+    from canbao.run import manifest
 
     monkeypatch.setattr(manifest, "repo_root", lambda: None)
     assert cli.version_text().startswith("canbao ")

@@ -12,7 +12,7 @@ from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.demo import generate, load_truth
 from canbao.demo.accuracy import finding_accuracy
-from canbao.pipeline import open_registry, run_period
+from canbao.run.pipeline import open_registry, run_period
 
 PEOPLE = 1500
 

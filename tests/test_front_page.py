@@ -99,7 +99,7 @@ def small_run(tmp_path_factory) -> Path:
     from canbao.core.config import load_config
     from canbao.core.context import period_context
     from canbao.demo import generate
-    from canbao.orchestrate import (
+    from canbao.run.orchestrate import (
         RunRequest,
         _district_task,
         execute_task,

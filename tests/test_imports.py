@@ -102,7 +102,7 @@ def test_no_import_circles_in_canbao():
 
 
 def test_stages_are_imported_at_the_top_of_the_pipeline():
-    tree = ast.parse((SRC / "pipeline.py").read_text(encoding="utf-8"))
+    tree = ast.parse((SRC / "run" / "pipeline.py").read_text(encoding="utf-8"))
     nested = [
         node
         for fn in ast.walk(tree)

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from canbao import orchestrate
-from canbao.orchestrate import NotebookTask, execute_task
+from canbao.run import orchestrate
+from canbao.run.orchestrate import NotebookTask, execute_task
 
 # Starts a real ipykernel, except while the marker file has fewer than `deaths` lines:
 # then it appends a line and exits at once, as a kernel that lost its port race does.

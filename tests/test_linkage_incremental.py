@@ -18,7 +18,7 @@ from canbao.core.engine import DuckDBEngine
 from canbao.demo import generate
 from canbao.linkage import link_period
 from canbao.linkage import model as mdl
-from canbao.pipeline import run_period
+from canbao.run.pipeline import run_period
 
 P1, P2 = dt.date(2026, 6, 30), dt.date(2026, 7, 15)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from canbao import manifest as mf
+from canbao.run import manifest as mf
 
 
 def test_describe_inputs_hashes_files_without_opening_them(tmp_path):

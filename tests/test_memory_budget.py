@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from canbao import manifest as mf
 from canbao.core.config import EngineConfig, load_config
 from canbao.core.context import period_context
 from canbao.core.engine import open_registry_db
 from canbao.demo import generate
-from canbao.pipeline import run_period
+from canbao.run import manifest as mf
+from canbao.run.pipeline import run_period
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICT = "430302"

@@ -15,9 +15,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from canbao import manifest as mf
 from canbao.core.errors import RegistryBusy
-from canbao.orchestrate import (
+from canbao.run import manifest as mf
+from canbao.run.orchestrate import (
     RunRequest,
     _up_to_date,
     registry_lock,
@@ -107,7 +107,7 @@ def district(tmp_path: Path) -> dict[str, Path]:
 
 
 class FakeStage:
-    """Stand-in for canbao.pipeline.run_period: counts calls, writes registry.csv."""
+    """Stand-in for canbao.run.pipeline.run_period: counts calls, writes registry.csv."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []

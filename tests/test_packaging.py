@@ -64,8 +64,8 @@ def test_spark_and_psutil_are_extras_and_still_locked(wheel: zipfile.ZipFile) ->
 def test_installed_package_finds_its_notebooks_without_a_checkout(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from canbao import manifest as mf
-    from canbao import orchestrate
+    from canbao.run import manifest as mf
+    from canbao.run import orchestrate
 
     fake = tmp_path / "site-packages" / "canbao"
     (fake / "notebooks").mkdir(parents=True)

@@ -1,6 +1,6 @@
 """A period that is refused or interrupted leaves the registry as it was (issue 7, contract §8.7).
 
-Through ``canbao.pipeline.run_period`` on a small demo: period 1 is committed, then
+Through ``canbao.run.pipeline.run_period`` on a small demo: period 1 is committed, then
 period 2 is (a) fed bad extracts, which must abort before the registry changes, or
 (b) killed with SIGKILL at several points in a subprocess, after which the registry
 must equal its state before the run and a rerun must give the exports of an
@@ -26,7 +26,7 @@ from canbao.core.context import find_periods, period_context
 from canbao.core.engine import DuckDBEngine
 from canbao.core.errors import InputError, PeriodAborted
 from canbao.demo import generate
-from canbao.pipeline import run_period
+from canbao.run.pipeline import run_period
 
 DISTRICT = "430302"
 PEOPLE = 800
@@ -39,7 +39,7 @@ SURVEY_STAGED = ("survey_results_staged", "survey_return_rows_staged", "survey_t
 CHILD = """
 import os, signal, sys
 from pathlib import Path
-import canbao.pipeline as pl
+import canbao.run.pipeline as pl
 from canbao.core.config import load_config
 from canbao.core.context import period_context
 

@@ -21,13 +21,13 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17"),
 ]
 
-from canbao import manifest as mf  # noqa: E402
 from canbao.core.config import load_config  # noqa: E402
 from canbao.core.context import find_periods, period_context  # noqa: E402
 from canbao.core.engine import DuckDBEngine, SparkEngine, scoring_engine, transfer  # noqa: E402
 from canbao.demo import generate  # noqa: E402
 from canbao.linkage import model as mdl  # noqa: E402
-from canbao.pipeline import run_period  # noqa: E402
+from canbao.run import manifest as mf  # noqa: E402
+from canbao.run.pipeline import run_period  # noqa: E402
 
 D = dt.date
 # (l, r) pairs that sit on the edges of each comparison level.

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from canbao import manifest as mf
 from canbao.demo import generate
-from canbao.orchestrate import RunRequest, run_request
+from canbao.run import manifest as mf
 from canbao.run import stages
-from canbao.verify import compare_file
+from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.verify import compare_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICT = "430302"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_orchestrate import DISTRICT, PARAMS, PEOPLE, FakeStage, write_period
 
-from canbao.orchestrate import RunRequest, run_request
+from canbao.run.orchestrate import RunRequest, run_request
 from canbao.run.status import district_status
 
 

@@ -7,9 +7,9 @@ import json
 import nbformat
 from test_orchestrate import PEOPLE, district  # noqa: F401 - fixture
 
-from canbao import manifest as mf
-from canbao.orchestrate import RunRequest, run_request
-from canbao.verify import notebook_outputs, sanitise, verify
+from canbao.run import manifest as mf
+from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.verify import notebook_outputs, sanitise, verify
 
 
 def test_rerun_is_byte_identical_and_verify_spots_tampering(district, capsys):  # noqa: F811

@@ -122,7 +122,7 @@ def version_text() -> str:
     import importlib.metadata as md
 
     from canbao import __version__
-    from canbao import manifest as mf
+    from canbao.run import manifest as mf
 
     try:
         version = md.version("canbao")
@@ -163,7 +163,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
-    from canbao.orchestrate import run_district
+    from canbao.run.orchestrate import run_district
 
     return run_district(
         Path(a.district_dir),
@@ -177,7 +177,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
 
 
 def _cmd_verify(a: argparse.Namespace) -> int:
-    from canbao.verify import verify
+    from canbao.run.verify import verify
 
     return verify(Path(a.report_dir))
 

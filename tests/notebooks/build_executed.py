@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from canbao.demo import generate
-from canbao.orchestrate import run_district
+from canbao.run.orchestrate import run_district
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,10 +21,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from canbao import manifest as mf
 from canbao.core import fonts, refdata
 from canbao.report import tables
 from canbao.report.webfont import embed_font
+from canbao.run import manifest as mf
 
 INDEX_NAME = "index.html"
 LANG = "zh-CN"

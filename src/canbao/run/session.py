@@ -30,7 +30,7 @@ def project_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "params").is_dir() and (folder / "notebooks").is_dir():
             return folder
-    from canbao import manifest
+    from canbao.run import manifest
 
     return manifest.repo_root() or here
 

@@ -1,7 +1,7 @@
 """``canbao status``: each period's state, last run and the front page, without running anything.
 
 A period is *up to date* exactly when ``canbao run`` would skip it: the same
-fingerprint (:func:`canbao.orchestrate.plan_period`, chained period to period)
+fingerprint (:func:`canbao.run.orchestrate.plan_period`, chained period to period)
 and the same check against its manifest. Otherwise it *failed* (its last run did
 not complete), was *never run*, or its *inputs changed* (the manifest's
 fingerprint parts say which: input files, params, code, notebooks, or an earlier
@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from canbao import manifest as mf
 from canbao.core import messages
 from canbao.core.context import find_periods
 from canbao.core.errors import InputError
-from canbao.orchestrate import RunRequest, default_notebook_dir, plan_period
+from canbao.run import manifest as mf
+from canbao.run.orchestrate import RunRequest, default_notebook_dir, plan_period
 
 # Fingerprint parts (manifest.fingerprint_parts) → what a user calls them.
 PART_NAMES = {

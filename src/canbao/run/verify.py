@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from canbao import manifest as mf
 from canbao.core import messages
 from canbao.core.errors import UsageError
+from canbao.run import manifest as mf
 from canbao.run.stages import VOLATILE_PATTERN
 
 # Text that legitimately differs between two executions (same list as tests/notebooks/sanitize.cfg).
@@ -104,7 +104,7 @@ def _input_changes(m: dict[str, Any]) -> list[str]:
 
 def verify_report(report_dir: Path, work_dir: Path) -> tuple[list[Comparison], list[str]]:
     """Re-run the period recorded in ``report_dir`` under ``work_dir``; comparisons and notes."""
-    from canbao.orchestrate import RunRequest, default_notebook_dir, run_request
+    from canbao.run.orchestrate import RunRequest, default_notebook_dir, run_request
 
     report_dir = Path(report_dir)
     m = mf.read_manifest(report_dir)

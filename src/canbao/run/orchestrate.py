@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from canbao import manifest as mf
 from canbao.core import messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
 from canbao.core.errors import CanbaoError, ExitCode, RegistryBusy, UsageError
 from canbao.report.front_page import write_front_page
+from canbao.run import manifest as mf
 from canbao.run.log import period_log
 from canbao.run.stages import Follower, read_records
 
@@ -70,7 +70,7 @@ class RunRequest:
     notebooks: bool = True
     force: bool = False
     notebook_dir: Path = field(default_factory=default_notebook_dir)
-    # Runs the district stage when notebooks=False (default: canbao.pipeline.run_period).
+    # Runs the district stage when notebooks=False (default: canbao.run.pipeline.run_period).
     period_runner: PeriodRunner | None = None
     progress: bool = True
 
@@ -569,7 +569,7 @@ def _run_one_period(
     if not req.notebooks:
         runner = req.period_runner
         if runner is None:
-            from canbao.pipeline import run_period as runner
+            from canbao.run.pipeline import run_period as runner
         with _follow_stages(req, ctx):
             runner(cfg, ctx)
         return [], None, township_list(cfg, ctx)
