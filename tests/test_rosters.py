@@ -20,7 +20,7 @@ from survey_fixtures import (
 )
 
 from canbao import survey
-from canbao.rosters import (
+from canbao.survey.rosters import (
     OUTCOME_NAMES,
     REASONS,
     ROSTER_COLUMNS,

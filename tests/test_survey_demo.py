@@ -12,7 +12,7 @@ from survey_fixtures import DISTRICT, build_registry, make_cfg, make_ctx
 from canbao import survey
 from canbao.core.engine import DuckDBEngine
 from canbao.demo.returns import write_demo_returns
-from canbao.rosters import ROSTER_COLUMNS
+from canbao.survey.rosters import ROSTER_COLUMNS
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from canbao.core import refdata
 from canbao.demo.xlsx import write_xlsx
-from canbao.rosters import (
+from canbao.survey.rosters import (
     COVERAGE_NAMES,
     RELATION_NAMES,
     ROSTER_COLUMNS,

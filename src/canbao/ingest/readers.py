@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 from canbao.core.errors import InputError
 from canbao.core.text import ARROW_INVISIBLE_RE, INVISIBLE_RE
 from canbao.ingest.decoding import ENCODINGS, too_many_nuls
-from canbao.workbook import (
+from canbao.ingest.workbook import (
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
     column_index,

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 # __all__ is the list the single module had; the rest are re-exported by alias so
 # every name `canbao.survey` defined stays importable from it.
-from canbao.rosters import batch_label
 from canbao.survey.check import OUTCOME_RULES
 from canbao.survey.issue import issue_rosters
 from canbao.survey.normalise import RETURN_FIELDS as RETURN_FIELDS
@@ -61,6 +60,7 @@ from canbao.survey.rejections import REJECTION_COLUMNS as REJECTION_COLUMNS
 from canbao.survey.rejections import write_rejections
 from canbao.survey.returns import RETURNS_DIR as RETURNS_DIR
 from canbao.survey.returns import import_returns, import_returns_cli
+from canbao.survey.rosters import batch_label
 from canbao.survey.tables import ensure_tables
 
 __all__ = [

@@ -10,9 +10,15 @@ import pandas as pd
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
-from canbao.regforms import write_registration_forms
-from canbao.rosters import RosterMeta, roster_values, write_ledger, write_roster, write_summary
+from canbao.survey.forms import write_registration_forms
 from canbao.survey.places import _place, district_name, place_names
+from canbao.survey.rosters import (
+    RosterMeta,
+    roster_values,
+    write_ledger,
+    write_roster,
+    write_summary,
+)
 from canbao.survey.tables import ensure_tables
 from canbao.survey.worklists import write_work_lists
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from canbao.core import text
 from canbao.core.privacy import mask_id
-from canbao.rosters import OUTCOME_NAMES, REASONS
+from canbao.survey.rosters import OUTCOME_NAMES, REASONS
 
 RETURN_FIELDS = (
     "batch",

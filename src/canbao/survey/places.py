@@ -5,7 +5,7 @@ from __future__ import annotations
 from canbao.core import refdata
 from canbao.core.config import Config
 from canbao.core.engine import Engine
-from canbao.rosters import safe_name
+from canbao.survey.rosters import safe_name
 
 
 def place_names(

@@ -15,9 +15,15 @@ import pandas as pd
 
 from canbao.core import text
 from canbao.ingest.decoding import decode_bytes
-from canbao.rosters import ROSTER_COLUMNS
+from canbao.ingest.workbook import (
+    OLE_SIGNATURE,
+    ZIP_SIGNATURE,
+    column_index,
+    looks_like_html,
+    sheet_parts,
+)
 from canbao.survey.normalise import RETURN_FIELDS, _cell_text
-from canbao.workbook import OLE_SIGNATURE, ZIP_SIGNATURE, column_index, looks_like_html, sheet_parts
+from canbao.survey.rosters import ROSTER_COLUMNS
 
 # Header aliases seen on 雨湖区 forms, besides the roster's own headers.
 HEADER_ALIASES = {

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from canbao.core.privacy import mask_id
-from canbao.rosters import FONT, Column
 from canbao.survey.places import _place
+from canbao.survey.rosters import FONT, Column
 
 REJECTION_COLUMNS: tuple[Column, ...] = (
     Column("序号", "seq", 6),
@@ -38,7 +38,7 @@ def write_rejections(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from canbao.rosters import (
+    from canbao.survey.rosters import (
         BORDER,
         FastRows,
         _header,

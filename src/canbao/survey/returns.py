@@ -13,12 +13,12 @@ from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, period_context
 from canbao.core.engine import Engine, open_registry_db
 from canbao.core.errors import InputError
-from canbao.rosters import REASONS
 from canbao.survey.check import OUTCOME_RULES, _checked_sql, _judged_sql, _values_sql, _verdict_sql
 from canbao.survey.normalise import _INPUT_COLUMNS, _normalise_rows
 from canbao.survey.places import place_names
 from canbao.survey.read import _path_township, read_return_file, return_files
 from canbao.survey.rejections import write_rejections
+from canbao.survey.rosters import REASONS
 from canbao.survey.tables import (
     STAGED,
     TASK_UPDATES,

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.worksheet.pagebreak import Break, RowBreak
 
-from canbao.rosters import (
+from canbao.survey.rosters import (
     BORDER,
     COVERAGE_NAMES,
     FONT,
