@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from canbao.classify.eligibility import MEDICAL_SCHEMES, PENSION_SCHEMES
 from canbao.core import text
 
 # ---------------------------------------------------------------- tables
@@ -64,8 +65,6 @@ SCHEME_ALIASES: dict[str, str] = {
     "工伤保险": "410",
     "生育保险": "510",
 }
-PENSION_SCHEMES = frozenset({"110", "120", "170"})
-MEDICAL_SCHEMES = frozenset({"310", "390"})
 
 ENROLL_STATUS: dict[int, str] = {0: "未参保", 1: "正常参保", 2: "暂停参保", 4: "终止参保"}
 ENROLL_ALIASES: dict[str, int] = {

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from canbao.classify import eligibility as el
 from canbao.clean.field_issues import field_issues_sql
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
@@ -233,8 +234,9 @@ def population_sql() -> str:
 
 
 def enrollment_sql() -> str:
-    """Contract §7: insured = 参保状态 1/2 or 待遇 1/2; active = 参保状态 1 or 待遇 1."""
+    """The enrollment table; its ``insured``/``active`` come from the one rule in eligibility."""
     cols = ", ".join(TABLE_COLUMNS["enrollment"])
+    enroll, benefit = "CAST(es.code AS INTEGER)", "CAST(bs.code AS INTEGER)"
     return f"""
         CREATE OR REPLACE TABLE enrollment AS SELECT {cols} FROM (
         SELECT e.file, e.source_row, {_common_select_sql("e", has_sex_birth=True)},
@@ -244,10 +246,8 @@ def enrollment_sql() -> str:
             CAST(sc.family AS VARCHAR) AS family,
             CAST(es.code AS INTEGER) AS enroll_status,
             CAST(bs.code AS INTEGER) AS benefit_status,
-            COALESCE(CAST(es.code AS INTEGER) IN (1, 2), FALSE)
-                OR COALESCE(CAST(bs.code AS INTEGER) IN (1, 2), FALSE) AS insured,
-            COALESCE(CAST(es.code AS INTEGER) = 1, FALSE)
-                OR COALESCE(CAST(bs.code AS INTEGER) = 1, FALSE) AS active,
+            {el.insured_sql(enroll, benefit)} AS insured,
+            {el.active_sql(enroll, benefit)} AS active,
             CAST(ed.d AS DATE) AS enroll_date,
             {code_sql("e.employer_no")} AS employer_no,
             {code_sql("e.region_code")} AS region_code
@@ -260,7 +260,7 @@ def enrollment_sql() -> str:
 
 
 def national_match_sql() -> str:
-    """A match row counts unless it is 终止 (4, or 3 in some systems) or 未参保 (0); blank counts."""
+    """The national_match table; ``counts`` is eligibility's rule (not 终止 or 未参保; blank counts)."""
     cols = ", ".join(TABLE_COLUMNS["national_match"])
     return f"""
         CREATE OR REPLACE TABLE national_match AS SELECT {cols} FROM (
@@ -269,7 +269,7 @@ def national_match_sql() -> str:
             CAST(sc.family AS VARCHAR) AS family,
             CAST(es.code AS INTEGER) AS enroll_status,
             {code_sql("n.region_code")} AS region_code,
-            COALESCE(CAST(es.code AS INTEGER) NOT IN (0, 4), TRUE) AS counts
+            {el.national_counts_sql("CAST(es.code AS INTEGER)")} AS counts
         FROM raw_national_match n {_common_joins_sql("n", has_sex_birth=False)}
         LEFT JOIN {_MAP_PREFIX}scheme sc ON sc.raw = n.scheme_raw
         LEFT JOIN {_MAP_PREFIX}enroll es ON es.raw = n.enroll_status_raw
