@@ -13,7 +13,7 @@ from pathlib import Path
 import browser
 import pytest
 
-from canbao.report.front_page import links_of, write_front_page
+from canbao.report.front_page import links_of, period_dirs, write_front_page
 
 TOWNS = {"430302001": "雨湖路街道", "430302100": "鹤岭镇"}
 
@@ -162,7 +162,7 @@ def test_front_page_in_headless_chromium(small_run, tmp_path):
     ]
     dirs = [small_run / h for h in links if (small_run / h).is_dir()]
     assert dirs and all(any(d.iterdir()) for d in dirs)  # roster folders hold files
-    period = sorted(p.name for p in small_run.iterdir() if p.is_dir())[-1]
+    period = period_dirs(small_run)[0].name  # the newest period folder (not duckdb_tmp/)
     pages = {
         "index": (index, "成果总览"),
         "district": (small_run / period / "html" / "10_district.html", "比对"),
