@@ -121,7 +121,7 @@ def test_columns_prefill_and_protection(issued):
         assert cell.protection.locked is (not c.officer), c.header
     row = {c.header: ws.cell(4, j).value for j, c in enumerate(ROSTER_COLUMNS, start=1)}
     assert row["性别"] in ("男", "女") and re.fullmatch(r"\d{4}-\d\d-\d\d", row["出生日期"])
-    assert row["养老保险"] == "未参保" and "养老保险应参保未参保" in row["列入原因"]
+    assert row["养老保险"] == "应参保未参保" and "养老保险应参保未参保" in row["列入原因"]
     assert row["户籍地址"].startswith("湖南省湘潭市雨湖区") and row["户号"]
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from canbao.core import refdata
+from canbao.core.labels import COVERAGE_LABELS
 from canbao.demo.xlsx import write_xlsx
 from canbao.survey.rosters import (
-    COVERAGE_NAMES,
     RELATION_NAMES,
     ROSTER_COLUMNS,
     ROSTER_SHEET,
@@ -140,8 +140,8 @@ def _roster_frame(df: pd.DataFrame) -> pd.DataFrame:
         "birth_text": df["birth_date"],
         "address": df["address"],
         "village_code": df["village_code"],
-        "pension_text": pen.map(COVERAGE_NAMES).fillna(pen),
-        "medical_text": med.map(COVERAGE_NAMES).fillna(med),
+        "pension_text": pen.map(COVERAGE_LABELS).fillna(pen),
+        "medical_text": med.map(COVERAGE_LABELS).fillna(med),
         "listed_reason": reason.str.strip("；"),
     }
     out = pd.DataFrame(

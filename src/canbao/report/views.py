@@ -18,6 +18,7 @@ from canbao.core import messages
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
+from canbao.core.labels import STATUS_LABELS
 from canbao.core.privacy import mask_id
 
 FINDING_LABELS = {
@@ -39,17 +40,6 @@ FINDING_LABELS = {
     "NOT_IN_POPULATION": "参保人员不在户籍或居住人口中",
     "EMPLOYER_INVALID": "单位信息错误",
     "SURVEY_REJECTED": "入户调查回执未通过校验",
-}
-STATUS_LABELS = {
-    "insured_local": "本地参保",
-    "insured_elsewhere": "外地参保",
-    "not_insured": "应参保未参保",
-    "exempt": "不应参保",
-    "not_applicable": "不适用（死亡/迁出/注销）",
-    "confirmed": "直接确认登记",
-    "needs_correction": "待纠错",
-    "survey": "入户调查对象",
-    "surveyed": "调查后确认",
 }
 METHOD_LABELS = {
     "exact_id": "身份证号码一致",

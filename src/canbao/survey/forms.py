@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.worksheet.pagebreak import Break, RowBreak
 
+from canbao.core.labels import COVERAGE_LABELS
 from canbao.survey.rosters import (
     BORDER,
-    COVERAGE_NAMES,
     FONT,
     HEAD_FILL,
     OFFICER_FILL,
@@ -94,11 +94,11 @@ def _form_rows(p: dict, meta: RosterMeta) -> list[tuple[str, list]]:
         ("table", ["险种", "当前状态", "参保地", "首次参保日期"]),
         (
             "pair",
-            ["基本养老保险", COVERAGE_NAMES.get(_text(p.get("pension_status")), ""), BLANK, BLANK],
+            ["基本养老保险", COVERAGE_LABELS.get(_text(p.get("pension_status")), ""), BLANK, BLANK],
         ),
         (
             "pair",
-            ["基本医疗保险", COVERAGE_NAMES.get(_text(p.get("medical_status")), ""), BLANK, BLANK],
+            ["基本医疗保险", COVERAGE_LABELS.get(_text(p.get("medical_status")), ""), BLANK, BLANK],
         ),
         ("pair", ["失业/工伤/生育", BLANK, BLANK, BLANK]),
         ("section", ["三、核实情况"]),

@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from canbao.core.labels import COVERAGE_LABELS
 from canbao.core.privacy import mask_id
 
 # 核实情况 (contract §8.4) with the 湖南 import code 参保意愿/状态 + reason or 身份.
@@ -112,13 +113,6 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 LISTS_SHEET = "选项"
 ROSTER_SHEET = "花名册"
 
-COVERAGE_NAMES: dict[str, str] = {
-    "insured_local": "本地参保",
-    "insured_elsewhere": "异地参保",
-    "not_insured": "未参保",
-    "exempt": "不应参保",
-    "not_applicable": "不适用",
-}
 SEX_NAMES: dict[str, str] = {"1": "男", "2": "女"}
 # GB/T 4761-2008, the codes seen in 户籍 extracts (others are shown as received).
 RELATION_NAMES: dict[str, str] = {
@@ -470,8 +464,8 @@ def roster_values(df: pd.DataFrame) -> pd.DataFrame:
     out["sex_name"] = [SEX_NAMES.get(x, x) for x in texts("sex")]
     out["birth_text"] = texts("birth_date")
     pension, medical = texts("pension_status"), texts("medical_status")
-    out["pension_text"] = [COVERAGE_NAMES.get(x, x) for x in pension]
-    out["medical_text"] = [COVERAGE_NAMES.get(x, x) for x in medical]
+    out["pension_text"] = [COVERAGE_LABELS.get(x, x) for x in pension]
+    out["medical_text"] = [COVERAGE_LABELS.get(x, x) for x in medical]
     out["listed_reason"] = [
         _listed_reason(pe, me, r, prev)
         for pe, me, r, prev in zip(
