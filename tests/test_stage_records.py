@@ -27,6 +27,7 @@ STAGES = [
     "classify",
     "registry",
     "exports",
+    "provincial_import",
     "rosters",
 ]
 MiB = 2**20

@@ -131,6 +131,7 @@ CATALOGUE: dict[str, str] = {
     "stage_classify": "参保状态判定",
     "stage_registry": "登记库更新",
     "stage_exports": "导出",
+    "stage_provincial_import": "批量导入文件",
     "stage_rosters": "下发花名册",
     "stage_total": "合计",
     "stage_col_stage": "步骤",
@@ -213,6 +214,18 @@ CATALOGUE: dict[str, str] = {
     "params_unknown_column": "参数“{key}”把“{source}”映射到“{target}”，"
     "但它不是 {extract} 的列（可用的列：{allowed}）",
     "params_unknown_code_table": "参数“{key}”中的代码表“{table}”不存在（代码表：{allowed}）",
+    "count_import_rows": "导出 {n} 行",
+    "count_corrections": "其中更正 {n} 行",
+    # the provincial 批量导入 file (canbao.survey.provincial) and its params
+    "params_provincial_import": "参数 provincial_import 有误：{detail}",
+    "provincial_import_unencodable": (
+        "批量导入文件无法用 {encoding} 编码写出：第 {row} 行“{column}”列含该编码没有的字符，"
+        "请改用 gb18030 或在户籍数据中更正该字"
+    ),
+    "provincial_import_no_code": (
+        "核实情况“{outcome}”没有导入代码（{people} 人），未写出批量导入文件；"
+        "请在参数 provincial_import.codes 中补上"
+    ),
 }
 
 

@@ -32,6 +32,7 @@ from canbao.core.errors import PeriodAborted, UsageError
 from canbao.core.privacy import mask_id_sql
 from canbao.registry.changelog import changelog_insert_sql
 from canbao.report.exports import registry_csv_sql, write_query_csv
+from canbao.survey import provincial
 from canbao.survey.tables import STAGED, apply_staged_sql
 
 # ---------------------------------------------------------------- persistent tables
@@ -455,7 +456,8 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
 
     Re-running a period replaces that period's history, findings history and change
     log; the change log diffs against the latest earlier period (contract §8.7). The survey
-    returns stage 5 staged are applied in the same transaction, so a period is atomic.
+    returns stage 5 staged are applied in the same transaction, and who the period's
+    批量导入 file holds is recorded from them (``provincial_exports``), so a period is atomic.
     """
     ensure_registry_tables(engine)
     period = ctx.period
@@ -476,6 +478,10 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
         engine.execute("DROP TABLE IF EXISTS _rc_affected")
         for sql in apply_staged_sql() if has_table(engine, STAGED["survey_results"]) else []:
             engine.execute(sql)
+        if provincial.can_record(engine):
+            engine.execute(provincial.create_table_sql())
+            for sql in provincial.record_exports_sql():
+                engine.execute(sql, [period])
         engine.execute("COMMIT")
     except BaseException:
         engine.execute("ROLLBACK")

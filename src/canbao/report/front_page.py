@@ -25,6 +25,7 @@ from canbao.core import fonts, refdata
 from canbao.report import tables
 from canbao.report.webfont import embed_font
 from canbao.run import manifest as mf
+from canbao.survey.provincial import file_rows
 
 INDEX_NAME = "index.html"
 LANG = "zh-CN"
@@ -34,6 +35,7 @@ KINDS: dict[str, str] = {
     "bulletin": "工作进展通报",
     "review": "人工复核工作簿",
     "exports": "导出数据",
+    "import": "批量导入文件（报送人社系统，含完整身份证号码，不得发给乡镇街道）",
     "rosters": "花名册及工作清单",
     "survey": "调查表回收",
     "linkage": "比对模型",
@@ -147,8 +149,10 @@ def period_section(district_dir: Path, period_dir: Path) -> PeriodSection:
         kind = kind_of(rel)
         owner = _owner(rel, codes)
         if owner is None:
-            text = PurePosixPath(*rel.parts[1:]) if len(rel.parts) > 1 else rel
-            district.setdefault(kind, []).append(Link(text.as_posix(), link_path))
+            text = (PurePosixPath(*rel.parts[1:]) if len(rel.parts) > 1 else rel).as_posix()
+            if kind == "import" and rel.suffix == ".xlsx":  # the 批量导入 file: its row count
+                text += f"（{file_rows(p):,} 行）"
+            district.setdefault(kind, []).append(Link(text, link_path))
             continue
         row = rows[owner]
         if kind == "report" and rel.suffix == ".html":
@@ -237,7 +241,8 @@ def front_page_html(district_code: str, sections: list[PeriodSection]) -> str:
         f"<title>{html.escape(title)}</title><style>{_CSS}{tables.css()}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         "<p>每期一节，最新一期在前：区县比对报告、通报（HTML、PDF）、人工复核工作簿、导出数据、"
-        "运行日志和运行清单，以及各乡镇街道的比对结果、通报、花名册和工作清单。</p>",
+        "报送人社系统的批量导入文件、运行日志和运行清单，以及各乡镇街道的比对结果、通报、花名册和"
+        "工作清单。</p>",
     ]
     if sections:
         nav = "".join(f'<a href="#p{s.period}">{s.period}</a>' for s in sections)

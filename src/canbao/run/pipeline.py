@@ -1,4 +1,5 @@
-"""The district stage of one period: ingest → clean → persons → link → survey → classify → registry → exports.
+"""The district stage of one period: ingest → clean → persons → link → survey → classify →
+registry → exports → 批量导入 file → rosters.
 
 Each stage is a function of ``(engine, cfg, ctx)`` in its own module; this module
 only orders them (design: docs/design.md). Notebooks and the CLI call
@@ -21,6 +22,7 @@ from canbao.ingest import load_period
 from canbao.registry import store as registry
 from canbao.report import exports
 from canbao.run.stages import Recorder
+from canbao.survey import provincial
 
 Stage = Callable[[Engine, Config, PeriodContext], object]
 
@@ -36,6 +38,7 @@ def stages() -> list[tuple[str, Stage]]:
         ("classify", classify.classify),
         ("registry", registry.commit_period),
         ("exports", exports.write_exports),
+        ("provincial_import", provincial.write_import_file),
         ("rosters", survey.issue_rosters),
     ]
 

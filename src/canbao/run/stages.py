@@ -236,6 +236,11 @@ def _exports_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
     return {"files": len(dict(result or {}))}
 
 
+def _import_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
+    r = dict(result or {})
+    return {"import_rows": int(r.get("rows") or 0), "corrections": int(r.get("corrections") or 0)}
+
+
 def _rosters_counts(engine: Any, ctx: Any, result: Any) -> dict[str, int]:
     r = dict(result or {})
     return {"targets": int(r.get("people") or 0), "files": int(r.get("files") or 0)}
@@ -251,6 +256,7 @@ COUNTS: dict[str, CountFn] = {
     "classify": _classify_counts,
     "registry": _registry_counts,
     "exports": _exports_counts,
+    "provincial_import": _import_counts,
     "rosters": _rosters_counts,
 }
 

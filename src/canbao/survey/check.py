@@ -12,21 +12,34 @@ from canbao.survey.rosters import OUTCOMES
 # except 我区参加居保 (our own 居保, the extract lagging) → ``insured_local``.
 # 在校学生 exempts pension only (classify's rule); 死亡未销户 is a claim for 公安
 # to confirm, kept as ``reported_deceased``; 其他人员 / 无参保意愿 set nothing.
-# columns: outcome, outcome_code, exemption, insured_family, insured_status, reported_deceased
-OUTCOME_RULES: tuple[tuple[str, str, str | None, str | None, str | None, bool], ...] = (
-    ("参加省职保", "0/200", None, "pension", "insured_elsewhere", False),
-    ("参加机关保", "0/201", None, "pension", "insured_elsewhere", False),
-    ("参加省外职保", "0/202", None, "pension", "insured_elsewhere", False),
-    ("在校学生", "0/203", "student", None, None, False),
-    ("现役军人", "0/204", "military", None, None, False),
-    ("服刑人员", "0/205", "prison", None, None, False),
-    ("出国（境）人员", "0/206", "abroad", None, None, False),
-    ("死亡未销户人员", "0/207", None, None, None, True),
-    ("其他人员", "0/208", None, None, None, False),
-    ("我区参加居保", "1/011", None, "pension", "insured_local", False),
-    ("无参保意愿", "2/011", None, None, None, False),
+# columns: outcome, exemption, insured_family, insured_status, reported_deceased
+_RULES: tuple[tuple[str, str | None, str | None, str | None, bool], ...] = (
+    ("参加省职保", None, "pension", "insured_elsewhere", False),
+    ("参加机关保", None, "pension", "insured_elsewhere", False),
+    ("参加省外职保", None, "pension", "insured_elsewhere", False),
+    ("在校学生", "student", None, None, False),
+    ("现役军人", "military", None, None, False),
+    ("服刑人员", "prison", None, None, False),
+    ("出国（境）人员", "abroad", None, None, False),
+    ("死亡未销户人员", None, None, None, True),
+    ("其他人员", None, None, None, False),
+    ("我区参加居保", None, "pension", "insured_local", False),
+    ("无参保意愿", None, None, None, False),
 )
-assert tuple(r[:2] for r in OUTCOME_RULES) == OUTCOMES
+assert tuple(r[0] for r in _RULES) == tuple(name for name, _ in OUTCOMES)
+
+
+def outcome_rules(
+    codes: tuple[tuple[str, str], ...] = OUTCOMES,
+) -> tuple[tuple[str, str, str | None, str | None, str | None, bool], ...]:
+    """The rules with each 核实情况's import code from ``codes`` (the roster's table, or the
+    params' override of it): outcome, outcome_code, exemption, insured_family,
+    insured_status, reported_deceased."""
+    code = dict(codes)
+    return tuple((r[0], code[r[0]], *r[1:]) for r in _RULES)
+
+
+OUTCOME_RULES = outcome_rules()
 
 
 def _values_sql(rows: tuple[tuple, ...], names: tuple[str, ...]) -> tuple[str, list]:

@@ -12,6 +12,7 @@ from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
 from canbao.survey.forms import write_registration_forms
 from canbao.survey.places import _place, district_name, place_names
+from canbao.survey.provincial import code_table
 from canbao.survey.rosters import (
     RosterMeta,
     roster_values,
@@ -149,6 +150,7 @@ def _write_batch(
                 batch,
                 ctx.period,
                 cfg.survey.roster_password,
+                code_table(cfg.provincial_import),
             )
             roster = tdir / f"{vpart}.xlsx"
             write_roster(roster_values(vdf.reset_index(drop=True)), roster, meta)
@@ -176,6 +178,7 @@ def _write_batch(
             batch,
             ctx.period,
             cfg.survey.roster_password,
+            code_table(cfg.provincial_import),
         )
         write_summary(pd.DataFrame(counts), tdir / f"{tdir.name}_汇总.xlsx", meta)
         files += 1

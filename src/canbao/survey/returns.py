@@ -13,9 +13,10 @@ from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, period_context
 from canbao.core.engine import Engine, open_registry_db
 from canbao.core.errors import InputError
-from canbao.survey.check import OUTCOME_RULES, _checked_sql, _judged_sql, _values_sql, _verdict_sql
+from canbao.survey.check import _checked_sql, _judged_sql, _values_sql, _verdict_sql, outcome_rules
 from canbao.survey.normalise import _INPUT_COLUMNS, _normalise_rows
 from canbao.survey.places import place_names
+from canbao.survey.provincial import code_table
 from canbao.survey.read import _path_township, read_return_file, return_files
 from canbao.survey.rejections import write_rejections
 from canbao.survey.rosters import REASONS
@@ -108,7 +109,7 @@ def _import_files(
     inp["collected_date"] = pd.to_datetime(inp["collected_date"]).astype("datetime64[s]")
     engine.register_df("survey_return_input", inp)
     outcomes_sql, o_params = _values_sql(
-        OUTCOME_RULES,
+        outcome_rules(code_table(cfg.provincial_import)),
         (
             "outcome",
             "outcome_code",

@@ -189,6 +189,9 @@ class RosterMeta:
     batch: int
     issue_date: dt.date
     password: str | None = None
+    # 核实情况 → import code shown on the hidden list sheet: the table the 批量导入 file
+    # uses (params provincial_import.codes over :data:`OUTCOMES`).
+    import_codes: tuple[tuple[str, str], ...] = OUTCOMES
 
 
 def batch_label(batch: int) -> str:
@@ -555,13 +558,14 @@ def _protect_workbook(wb: Workbook, password: str | None) -> None:
         wb.security.workbookPassword = password
 
 
-def _lists_sheet(wb: Workbook) -> tuple[str, str]:
-    """The hidden sheet holding the drop-down lists; returns the two range formulas."""
+def _lists_sheet(wb: Workbook, codes: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """The hidden sheet holding the drop-down lists (核实情况 with its import code, 未参保原因);
+    returns the two range formulas."""
     ls = wb.create_sheet(LISTS_SHEET)
     put(ls, 1, 1, "核实情况")
     put(ls, 1, 2, "导入代码")
     put(ls, 1, 3, "未参保原因")
-    for i, (name, code) in enumerate(OUTCOMES, start=2):
+    for i, (name, code) in enumerate(codes, start=2):
         put(ls, i, 1, name)
         put(ls, i, 2, code)
     for i, name in enumerate(REASONS, start=2):
@@ -569,7 +573,7 @@ def _lists_sheet(wb: Workbook) -> tuple[str, str]:
     ls.sheet_state = "hidden"
     _protect(ls, None)
     return (
-        f"'{LISTS_SHEET}'!$A$2:$A${len(OUTCOMES) + 1}",
+        f"'{LISTS_SHEET}'!$A$2:$A${len(codes) + 1}",
         f"'{LISTS_SHEET}'!$C$2:$C${len(REASONS) + 1}",
     )
 
@@ -630,7 +634,7 @@ def write_roster(
             row_height([(row[k], w) for k, w in wrapped]),
         )
     last_row = max(FIRST_DATA_ROW, FIRST_DATA_ROW + len(values) - 1)
-    outcome_range, reason_range = _lists_sheet(wb)
+    outcome_range, reason_range = _lists_sheet(wb, meta.import_codes)
     col_of = {c.field: get_column_letter(j) for j, c in enumerate(ROSTER_COLUMNS, start=1)}
     for field, formula, label, choices in (
         ("outcome", outcome_range, "核实情况", "请从下拉列表选择核实情况"),
