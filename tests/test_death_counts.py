@@ -90,6 +90,6 @@ def test_township_death_list_has_two_rows_and_one_person(registry: DuckDBEngine)
     summary = views.cleanup_summary(lists).set_index("名单")
     assert summary.loc["死亡人员仍参保或领待遇", "条数"] == 2
     assert summary.loc["死亡人员仍参保或领待遇", "人数"] == 1
-    counts = views.finding_counts(registry, P2).set_index("问题代码")
+    counts = views.finding_counts(registry, P2).set_index("问题")
     assert counts.loc["DECEASED_ACTIVE", "涉及人数"] == 1
     assert counts.loc["DECEASED_BENEFIT", "涉及人数"] == 1
