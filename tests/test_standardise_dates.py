@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from canbao.clean.dates import excel_serial_to_date, parse_date, parse_dates
+from canbao.core.dates import excel_serial_to_date, parse_date, parse_dates
 
 D = date(1990, 1, 1)
 

@@ -348,7 +348,8 @@ def _scalar_map(values: pd.Series, fn: Callable[[str], Any], column: str = "code
 
 def build_maps(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, pd.DataFrame]:
     """One small table per kind of raw value: raw → standardised value(s)."""
-    from canbao.clean import codes, creditcode, dates, idnumber, names
+    from canbao.clean import codes, creditcode, idnumber, names
+    from canbao.core import dates
 
     overrides = {k: dict(v) for k, v in cfg.codes.items()}
 
