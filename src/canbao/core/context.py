@@ -41,7 +41,7 @@ class PeriodContext:
 
     @property
     def ref_date(self) -> dt.date:
-        """A period's reference date is its extract date (docs/contract.md §7)."""
+        """A period's reference date is its extract date (contract §7)."""
         return self.period
 
 
