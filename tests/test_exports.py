@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -220,3 +221,23 @@ def test_missing_optional_tables_give_header_only_files(tmp_path: Path) -> None:
         == "file,source_row,column,reason,value,reason_text\n"
     )
     assert len(_read(out["registry"])) == 2
+
+
+def test_a_long_export_is_split_into_excel_copies_that_hold_every_row_in_order(
+    written: dict[str, Path], tmp_path: Path
+) -> None:
+    """Excel holds 1,048,576 rows a sheet; a 1M district's links.csv has 2.5M: split by rule."""
+    path = written["links"]
+    header, *rows = _read(path)
+    parts = excel_copies.write_excel_copy(path, tmp_path, dt.date(2026, 10, 31), rows_per_file=2)
+    assert [p.name for p in parts] == [f"links_{k}.xlsx" for k in range(1, -(-len(rows) // 2) + 1)]
+    got = []
+    for part in parts:
+        ws = openpyxl.load_workbook(part).active
+        assert [c.value for c in ws[1]] == [excel_copies.COLUMN_TITLES[c] for c in header]
+        body = [[v or "" for v in r] for r in ws.iter_rows(min_row=2, values_only=True)]
+        assert 1 <= len(body) <= 2
+        got += body
+    assert got == [
+        [excel_copies.mask_cell(c, v) for c, v in zip(header, r, strict=True)] for r in rows
+    ]

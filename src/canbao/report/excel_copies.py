@@ -18,6 +18,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from canbao.core import messages
@@ -25,6 +27,9 @@ from canbao.core.privacy import mask_id
 from canbao.core.xlsx import fixed_time, write_text_table
 
 XLSX_DIR = "xlsx"
+# Rows per Excel copy: under Excel's 1,048,576-row sheet, and a workbook this size
+# is built in well under 1 GiB.
+ROWS_PER_FILE = 200_000
 
 # Every export column's Chinese title (shared by all exports; a column means one thing).
 COLUMN_TITLES: dict[str, str] = {
@@ -92,35 +97,63 @@ def mask_cell(column: str, value: str) -> str:
     return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
 
 
-def read_export(path: Path) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of one contract CSV, every value text exactly as written."""
+def _chunks(path: Path, size: int) -> Iterator[tuple[list[str], list[list[str]]]]:
+    """(header, up to ``size`` rows) at a time: a 2.5M-row links.csv never sits in memory whole."""
     with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return (rows[0], rows[1:]) if rows else ([], [])
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        while True:
+            rows = list(islice(reader, size))
+            yield header, rows
+            if len(rows) < size:
+                return
 
 
-def write_excel_copy(csv_path: Path, out_dir: Path, period: dt.date) -> Path:
-    """One export's Excel copy (same rows and order; titles in Chinese; IDs masked)."""
-    header, rows = read_export(csv_path)
-    masked = [[mask_cell(c, v) for c, v in zip(header, r, strict=False)] for r in rows]
+def write_excel_copy(
+    csv_path: Path, out_dir: Path, period: dt.date, *, rows_per_file: int = ROWS_PER_FILE
+) -> list[Path]:
+    """One export's Excel copy (same rows and order; titles in Chinese; IDs masked).
+
+    An export longer than ``rows_per_file`` is split into ``<name>_1.xlsx``,
+    ``<name>_2.xlsx``… in row order: a sheet holds at most 1,048,576 rows in Excel,
+    and a workbook is built in memory, so the split also bounds the memory a
+    million-person district needs for its copies.
+    """
     name = csv_path.stem
     sheet = SHEET_NAMES.get(name, name)
-    return write_text_table(
-        out_dir / f"{name}.xlsx",
-        [column_title(c) for c in header],
-        masked,
-        fixed_time(period),
-        sheet=sheet,
-    )
+    parts = list(_chunk_paths(csv_path, out_dir, rows_per_file))
+    written = []
+    for (header, rows), path in zip(_chunks(csv_path, rows_per_file), parts, strict=False):
+        masked = [[mask_cell(c, v) for c, v in zip(header, r, strict=False)] for r in rows]
+        titles = [column_title(c) for c in header]
+        written.append(write_text_table(path, titles, masked, fixed_time(period), sheet=sheet))
+    return written
 
 
-def write_excel_copies(exports_dir: Path, period: dt.date) -> dict[str, Path]:
-    """Every ``exports/*.csv`` copied to ``exports/xlsx/<name>.xlsx``; name → path."""
+def _chunk_paths(csv_path: Path, out_dir: Path, rows_per_file: int) -> Iterator[Path]:
+    """``<name>.xlsx`` when one file holds the export, else ``<name>_1.xlsx``, ``<name>_2.xlsx``…"""
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        rows = max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+    files = max(1, -(-rows // rows_per_file))
+    if files == 1:
+        yield out_dir / f"{csv_path.stem}.xlsx"
+        return
+    for k in range(1, files + 1):
+        yield out_dir / f"{csv_path.stem}_{k}.xlsx"
+
+
+def write_excel_copies(
+    exports_dir: Path, period: dt.date, *, rows_per_file: int = ROWS_PER_FILE
+) -> dict[str, list[Path]]:
+    """Every ``exports/*.csv`` copied to ``exports/xlsx/<name>.xlsx`` (split when long)."""
     out = exports_dir / XLSX_DIR
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.xlsx"):
         old.unlink()  # this stage's own output of an earlier run
-    return {p.stem: write_excel_copy(p, out, period) for p in sorted(exports_dir.glob("*.csv"))}
+    return {
+        p.stem: write_excel_copy(p, out, period, rows_per_file=rows_per_file)
+        for p in sorted(exports_dir.glob("*.csv"))
+    }
 
 
 def reason_text(code: str | None) -> str:
