@@ -20,13 +20,12 @@ from survey_fixtures import (
 )
 
 from canbao import survey
+from canbao.core.xlsx import put, save_workbook_fixed
 from canbao.survey.rosters import (
     OUTCOME_NAMES,
     REASONS,
     ROSTER_COLUMNS,
     batch_label,
-    put,
-    save_workbook_fixed,
 )
 
 P1 = dt.date(2026, 1, 31)

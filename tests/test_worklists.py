@@ -40,7 +40,7 @@ def test_grouped_by_kind_with_the_records_involved(lists) -> None:  # noqa: ANN0
     assert wb["选项"].sheet_state == "hidden"
     dup = wb["重复参保"]
     header = [c.value for c in dup[wl.HEADER_ROW]]
-    assert header == [c[0] for c in wl.COLUMNS]
+    assert header == [c.header for c in wl.COLUMNS]
     rows = [dict(zip(header, r, strict=True))
             for r in dup.iter_rows(min_row=wl.FIRST_DATA_ROW, values_only=True)]  # fmt: skip
     pension = [r for r in rows if r["问题"] == "职工与居民养老重复参保"]
@@ -72,7 +72,7 @@ def test_ids_masked_and_nothing_is_a_formula(lists) -> None:  # noqa: ANN001
 
 def test_result_drop_down_protection_and_print_setup(lists) -> None:  # noqa: ANN001
     ws = _town_list(lists)["重复参保"]
-    result_col = next(j for j, c in enumerate(wl.COLUMNS, 1) if c[1] == "result")
+    result_col = next(j for j, c in enumerate(wl.COLUMNS, 1) if c.field == "result")
     letter = openpyxl.utils.get_column_letter(result_col)
     dvs = ws.data_validations.dataValidation
     assert len(dvs) == 1 and dvs[0].type == "list" and dvs[0].formula1.startswith("'选项'!")
@@ -80,7 +80,7 @@ def test_result_drop_down_protection_and_print_setup(lists) -> None:  # noqa: AN
     assert ws.protection.sheet and ws.parent.security.lockStructure
     first = wl.FIRST_DATA_ROW
     assert ws.cell(first, 1).protection.locked  # pre-filled: locked
-    for j, (_, _, _, officer) in enumerate(wl.COLUMNS, 1):
+    for j, officer in enumerate((c.officer for c in wl.COLUMNS), 1):
         assert ws.cell(first, j).protection.locked is not officer
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage

@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,16 @@ def fixed_time(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
 
-def save_workbook_fixed(wb: Workbook, path: Path, when: dt.datetime) -> Path:
-    """Save with fixed properties, fixed zip-entry times and sorted entries.
+def save_workbook_fixed(
+    wb: Workbook, path: Path, when: dt.datetime, *, sort_entries: bool = True
+) -> Path:
+    """Save with fixed properties, fixed zip-entry times and a fixed entry order.
 
     openpyxl's ``save`` stamps ``modified`` and its zip entries with the wall
     clock; this writes the same parts with ``when`` instead, and splices in the
-    body rows a sheet's :class:`FastRows` holds.
+    body rows a sheet's :class:`FastRows` holds. Entries go in sorted order, or
+    (``sort_entries=False``, the survey workbooks) in the order openpyxl writes
+    them: both are fixed, and keeping each workbook's order keeps its bytes.
     """
     wb.properties.creator = "canbao"
     wb.properties.lastModifiedBy = "canbao"
@@ -67,7 +72,8 @@ def save_workbook_fixed(wb: Workbook, path: Path, when: dt.datetime) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = when.timetuple()[:6]
     with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):  # "[Content_Types].xml" sorts first
+        names = src.namelist()
+        for name in sorted(names) if sort_entries else names:  # "[Content_Types].xml" first
             data = src.read(name)
             if name in fast:
                 data = fast[name].splice(data)
@@ -278,8 +284,19 @@ def fit_width(header: str, values: Iterable[str], *, low: int = 6, high: int = 5
     return min(max(widest + 2, low), high)
 
 
-def print_setup(ws: Worksheet, *, landscape: bool, header: str, title_rows: str | None) -> None:
-    """A4, fit to page width, repeated title rows, page header, 第 N 页 footer."""
+def print_setup(
+    ws: Worksheet,
+    *,
+    landscape: bool,
+    header: str,
+    title_rows: str | None,
+    footer_right: str | None = None,
+) -> None:
+    """A4, fit to page width, repeated title rows, page header, 第 N 页 footer.
+
+    ``footer_right``: a line at the bottom right of every page, such as the
+    signature line of whoever fills the sheet in (None: no right footer).
+    """
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
@@ -295,6 +312,46 @@ def print_setup(ws: Worksheet, *, landscape: bool, header: str, title_rows: str 
     ws.oddHeader.center.size = 9
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.oddFooter.center.size = 9
+    if footer_right is not None:
+        ws.oddFooter.right.text = footer_right
+        ws.oddFooter.right.size = 9
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a titled sheet: header, field name in the data, width, who fills it."""
+
+    header: str
+    field: str
+    width: float
+    officer: bool = False  # True: unlocked and shaded, filled in by hand (an officer)
+
+
+def title_rows(
+    ws: Worksheet, title: str, subtitle: str, ncols: int, *, subtitle_height: float = 20
+) -> None:
+    """Rows 1-2 of a titled sheet: the title and a subtitle line, each merged across."""
+    last = get_column_letter(ncols)
+    ws.merge_cells(f"A1:{last}1")
+    ws.merge_cells(f"A2:{last}2")
+    put(ws, 1, 1, title).font = Font(name=FONT, size=16, bold=True)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    put(ws, 2, 1, subtitle).font = Font(name=FONT, size=10)
+    ws["A2"].alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    ws.row_dimensions[1].height = 30
+    ws.row_dimensions[2].height = subtitle_height
+
+
+def header_row(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
+    """The column headers at ``row``: bold, boxed, shaded (officer columns in yellow), widths."""
+    for j, c in enumerate(columns, start=1):
+        cell = put(ws, row, j, c.header)
+        cell.font = Font(name=FONT, size=10, bold=True)
+        cell.fill = OFFICER_FILL if c.officer else HEAD_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(j)].width = c.width
+    ws.row_dimensions[row].height = 30
 
 
 def protect_sheet(ws: Worksheet, password: str | None) -> None:

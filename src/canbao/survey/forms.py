@@ -18,23 +18,24 @@ from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.worksheet.pagebreak import Break, RowBreak
 
 from canbao.core.labels import COVERAGE_LABELS
-from canbao.survey.rosters import (
+from canbao.core.xlsx import (
     BORDER,
     FONT,
     HEAD_FILL,
     OFFICER_FILL,
+    FastRows,
+    cell_text,
+    print_setup,
+    protect_sheet,
+    protect_workbook,
+)
+from canbao.survey.rosters import (
     OUTCOME_NAMES,
     RELATION_NAMES,
     SEX_NAMES,
-    FastRows,
     RosterMeta,
-    _print_setup,
-    _protect,
-    _protect_workbook,
-    _text,
     batch_label,
-    fixed_time,
-    save_workbook_fixed,
+    save_survey_workbook,
 )
 
 FORM_SHEET = "登记表"
@@ -52,36 +53,36 @@ def _form_rows(p: dict, meta: RosterMeta) -> list[tuple[str, list]]:
             "info",
             [
                 f"{meta.district_name} {meta.township_name} {meta.village_name}　"
-                f"{batch_label(meta.batch)}　登记编号：{_text(p.get('person_id'))}"
+                f"{batch_label(meta.batch)}　登记编号：{cell_text(p.get('person_id'))}"
             ],
         ),
         ("section", ["一、基本信息"]),
-        ("pair", ["姓名", _text(p.get("name")), "证件类型", "居民身份证"]),
+        ("pair", ["姓名", cell_text(p.get("name")), "证件类型", "居民身份证"]),
         (
             "pair",
             [
                 "公民身份号码",
-                _text(p.get("id_number")),
+                cell_text(p.get("id_number")),
                 "性别",
-                SEX_NAMES.get(_text(p.get("sex")), ""),
+                SEX_NAMES.get(cell_text(p.get("sex")), ""),
             ],
         ),
-        ("pair", ["出生日期", _text(p.get("birth_date")), "民族", BLANK]),
+        ("pair", ["出生日期", cell_text(p.get("birth_date")), "民族", BLANK]),
         (
             "pair",
             [
                 "户号",
-                _text(p.get("household_no")),
+                cell_text(p.get("household_no")),
                 "与户主关系",
-                RELATION_NAMES.get(_text(p.get("relation")), _text(p.get("relation"))),
+                RELATION_NAMES.get(cell_text(p.get("relation")), cell_text(p.get("relation"))),
             ],
         ),
-        ("wide", ["户籍地址", _text(p.get("address"))]),
+        ("wide", ["户籍地址", cell_text(p.get("address"))]),
         (
             "pair",
             [
                 "人员类别",
-                POPULATION_NAMES.get(_text(p.get("population")), ""),
+                POPULATION_NAMES.get(cell_text(p.get("population")), ""),
                 "户籍性质",
                 "□农业　□非农业　□居民",
             ],
@@ -94,11 +95,21 @@ def _form_rows(p: dict, meta: RosterMeta) -> list[tuple[str, list]]:
         ("table", ["险种", "当前状态", "参保地", "首次参保日期"]),
         (
             "pair",
-            ["基本养老保险", COVERAGE_LABELS.get(_text(p.get("pension_status")), ""), BLANK, BLANK],
+            [
+                "基本养老保险",
+                COVERAGE_LABELS.get(cell_text(p.get("pension_status")), ""),
+                BLANK,
+                BLANK,
+            ],
         ),
         (
             "pair",
-            ["基本医疗保险", COVERAGE_LABELS.get(_text(p.get("medical_status")), ""), BLANK, BLANK],
+            [
+                "基本医疗保险",
+                COVERAGE_LABELS.get(cell_text(p.get("medical_status")), ""),
+                BLANK,
+                BLANK,
+            ],
         ),
         ("pair", ["失业/工伤/生育", BLANK, BLANK, BLANK]),
         ("section", ["三、核实情况"]),
@@ -174,15 +185,15 @@ def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta)
         breaks.append(Break(id=r - 1))
         r += 1  # a spacer row, so merged blocks never touch
     ws.row_breaks = RowBreak(brk=breaks)  # one validation (append re-checks the whole list)
-    _print_setup(
+    print_setup(
         ws,
         landscape=False,
         title_rows=None,
         header=f"{meta.district_name} {meta.township_name} {meta.village_name} "
         f"{batch_label(meta.batch)} {meta.issue_date.isoformat()}",
+        footer_right="",  # the person signs on the form itself
     )
-    ws.oddFooter.right.text = ""
     ws.print_area = f"A1:D{max(r - 1, 1)}"
-    _protect(ws, meta.password)
-    _protect_workbook(wb, meta.password)
-    return save_workbook_fixed(wb, path, fixed_time(meta.issue_date))
+    protect_sheet(ws, meta.password)
+    protect_workbook(wb, meta.password)
+    return save_survey_workbook(wb, path, meta.issue_date)

@@ -7,10 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 
 from canbao.core.privacy import mask_id
+from canbao.core.xlsx import (
+    BORDER,
+    FONT,
+    Column,
+    FastRows,
+    header_row,
+    print_setup,
+    row_height,
+    title_rows,
+)
 from canbao.survey.places import _place
-from canbao.survey.rosters import FONT, Column
+from canbao.survey.rosters import SIGNATURE, save_survey_workbook
 
 REJECTION_COLUMNS: tuple[Column, ...] = (
     Column("序号", "seq", 6),
@@ -35,20 +47,6 @@ def write_rejections(
     rej: pd.DataFrame, folder: Path, towns: dict[str, str], period: dt.date
 ) -> int:
     """One 退回清单 per township (IDs masked); returns the number of files written."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from canbao.survey.rosters import (
-        BORDER,
-        FastRows,
-        _header,
-        _print_setup,
-        _title_rows,
-        fixed_time,
-        row_height,
-        save_workbook_fixed,
-    )
-
     if folder.exists():
         for old in folder.glob("*.xlsx"):
             old.unlink()  # this stage's own output of an earlier run
@@ -63,14 +61,14 @@ def write_rejections(
         ws = wb.active
         ws.title = "退回清单"
         tname = towns.get(tcode, "")
-        _title_rows(
+        title_rows(
             ws,
             f"{tname or tcode or '未识别乡镇'} 入户调查回收表退回清单",
             f"乡镇街道：{tname}（{tcode}）　导入日期：{period.isoformat()}　共 {len(tdf)} 行，"
             "请按退回原因更正后重新报送",
             len(REJECTION_COLUMNS),
         )
-        _header(ws, 3, REJECTION_COLUMNS)
+        header_row(ws, 3, REJECTION_COLUMNS)
         fast = FastRows(ws)
         looks = [
             fast.style(
@@ -90,10 +88,14 @@ def write_rejections(
                 looks,
                 row_height([(rec.get("reason"), width)]),
             )
-        _print_setup(
-            ws, landscape=True, title_rows="1:3", header=f"{tname} 退回清单 {period.isoformat()}"
+        print_setup(
+            ws,
+            landscape=True,
+            title_rows="1:3",
+            header=f"{tname} 退回清单 {period.isoformat()}",
+            footer_right=SIGNATURE,
         )
         name = _place(tcode, towns, "未识别乡镇")
-        save_workbook_fixed(wb, folder / f"{name}.xlsx", fixed_time(period))
+        save_survey_workbook(wb, folder / f"{name}.xlsx", period)
         n += 1
     return n

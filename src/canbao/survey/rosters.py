@@ -5,39 +5,44 @@ in the unlocked columns; the same layout comes back as a survey return
 (``canbao.survey`` reads it by header name). Only a village's own roster and
 registration forms carry full ID numbers; the summary and ledger mask them.
 
-Titles, headers and sheet settings (validation, protection, print set-up) go
-through openpyxl and :func:`put`; the body rows, thousands per village, go through
-:class:`FastRows`, which writes the sheet XML directly (openpyxl's per-cell
-objects made stage 9 take minutes at 50k people). Both keep text that looks like
-a formula (``=``, ``+``, ``-``, ``@``) as literal text, and every workbook is saved
-by :func:`save_workbook_fixed`, so the same inputs give byte-identical files.
+Every workbook is built and saved by :mod:`canbao.core.xlsx` (titles, headers and
+sheet settings through openpyxl; the body rows, thousands per village, through
+:class:`~canbao.core.xlsx.FastRows`), so text that looks like a formula stays
+text and the same inputs give byte-identical files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
-import zipfile
-from collections.abc import Sequence
-from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from canbao.core.labels import COVERAGE_LABELS
 from canbao.core.privacy import mask_id
+from canbao.core.xlsx import (
+    BORDER,
+    FONT,
+    OFFICER_FILL,
+    Column,
+    FastRows,
+    cell_text,
+    fixed_time,
+    header_row,
+    print_setup,
+    protect_sheet,
+    protect_workbook,
+    put,
+    row_height,
+    save_workbook_fixed,
+    title_rows,
+)
 
 # 核实情况 (contract §8.4) with the 湖南 import code 参保意愿/状态 + reason or 身份.
 OUTCOMES: tuple[tuple[str, str], ...] = (
@@ -74,16 +79,6 @@ REASONS: tuple[str, ...] = (
     "不了解政策",
     "其他",
 )
-
-
-@dataclass(frozen=True)
-class Column:
-    """One roster column: header, field name in the data, width, and who fills it."""
-
-    header: str
-    field: str
-    width: float
-    officer: bool = False  # True: unlocked, filled in by the village officer
 
 
 ROSTER_COLUMNS: tuple[Column, ...] = (
@@ -168,12 +163,7 @@ RELATION_NAMES: dict[str, str] = {
     "99": "非亲属",
 }
 CN_DIGITS = "零一二三四五六七八九"
-
-THIN = Side(style="thin", color="000000")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
-OFFICER_FILL = PatternFill("solid", fgColor="FFF2CC")
-FONT = "宋体"
+SIGNATURE = "采集人签字：__________"  # bottom right of every printed survey page
 
 
 @dataclass(frozen=True)
@@ -206,227 +196,13 @@ def batch_label(batch: int) -> str:
     return f"第{num}批"
 
 
-def fixed_time(day: dt.date) -> dt.datetime:
-    """The created/modified stamp of every workbook of a period: its date at midnight."""
-    return dt.datetime(day.year, day.month, day.day)
+def save_survey_workbook(wb: Workbook, path: Path, day: dt.date) -> Path:
+    """Save a survey workbook (roster, summary, ledger, forms, 退回清单) stamped with ``day``.
 
-
-def save_workbook_fixed(wb: Workbook, path: Path, when: dt.datetime) -> Path:
-    """Save with fixed document and zip-entry times, so equal inputs give equal bytes.
-
-    openpyxl's ``save`` stamps ``modified`` with now and its zip entries with the
-    current time; this writes the same parts with ``when`` instead, and splices in
-    the body rows a sheet's :class:`FastRows` holds.
+    Its zip entries keep openpyxl's order (the other workbooks sort theirs): both
+    are fixed, and keeping it keeps the bytes every earlier batch was issued with.
     """
-    wb.properties.creator = "canbao"
-    wb.properties.lastModifiedBy = "canbao"
-    wb.properties.created = when
-    wb.properties.modified = when
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
-    fast = {
-        ws.path.lstrip("/"): ws._canbao_rows
-        for ws in wb.worksheets
-        if getattr(ws, "_canbao_rows", None) is not None
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stamp = when.timetuple()[:6]
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename in fast:
-                data = fast[info.filename].splice(data)
-            out = zipfile.ZipInfo(info.filename, date_time=stamp)
-            out.compress_type = zipfile.ZIP_DEFLATED
-            out.external_attr = 0o600 << 16
-            dst.writestr(out, data, compresslevel=6)
-    return path
-
-
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def _xml_escape(s: str) -> str:
-    """Text as XML character data; control characters XML cannot hold are dropped."""
-    if _NEEDS_ESCAPE.search(s) is None:  # the common case: one scan, no copies
-        return s
-    s = _ILLEGAL_XML.sub("", s)
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-class FastRows:
-    """The body rows of one worksheet, written as SpreadsheetML text and spliced in at save.
-
-    openpyxl builds a Cell object per cell and serialises each through
-    ElementTree: stage 9 took minutes at 50k people. Title, header and sheet
-    settings still go through openpyxl; the many body cells come here. Strings
-    are always inline text (never a formula); text starting with = + - @ gets a
-    quotePrefix style so Excel keeps it text when edited. Rows must come after
-    any row openpyxl writes, in increasing order.
-    """
-
-    def __init__(self, ws: Worksheet) -> None:
-        self.ws = ws
-        self.parts: list[str] = []
-        self.max_row = 0
-        self.max_col = 0
-        self.merges: list[str] = []
-        self._styles: dict[str, tuple[int, int]] = {}
-        self._letters = [get_column_letter(j) for j in range(1, 64)]
-        ws._canbao_rows = self  # found by save_workbook_fixed
-
-    def style(self, key: str, **attrs: Any) -> tuple[int, int]:
-        """(style id, quote-prefixed style id) of ``attrs`` (font=, border=, ...), once per key."""
-        ids = self._styles.get(key)
-        if ids is None:
-            cell = Cell(self.ws)  # never placed in the sheet: only builds the style
-            for name, v in attrs.items():
-                setattr(cell, name, v)
-            table = self.ws.parent._cell_styles
-            plain = table.add(copy(cell._style))
-            cell.quotePrefix = True
-            ids = (plain, table.add(copy(cell._style)))
-            self._styles[key] = ids
-        return ids
-
-    def merge(self, min_row: int, min_col: int, max_row: int, max_col: int) -> None:
-        """Merge a block; its cells are written by :meth:`row` (no openpyxl bookkeeping)."""
-        a, b = self._letters[min_col - 1], self._letters[max_col - 1]
-        self.merges.append(f'<mergeCell ref="{a}{min_row}:{b}{max_row}"/>')
-
-    def row(
-        self,
-        r: int,
-        values: Sequence[Any],
-        styles: Sequence[tuple[int, int]],
-        height: float | None = None,
-    ) -> None:
-        """Row ``r``: ``values[j]`` in column j+1 with ``styles[j]`` (None/NaN: styled blank)."""
-        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
-        out = [f'<row r="{r}"{attrs}>']
-        letters = self._letters
-        for j, (v, (sid, qid)) in enumerate(zip(values, styles, strict=True)):
-            if type(v) is not str:  # text is the common case: straight to the end
-                if v is None or v is pd.NA or v is pd.NaT:
-                    out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
-                    continue
-                if isinstance(v, (dt.date, pd.Timestamp)):
-                    v = _text(v)
-                elif isinstance(v, (bool, np.bool_)):
-                    v = int(v)
-                if isinstance(v, (float, np.floating)):
-                    if v != v:
-                        out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
-                        continue
-                    if float(v).is_integer():
-                        v = int(v)
-                    else:
-                        out.append(
-                            f'<c r="{letters[j]}{r}" s="{sid}" t="n"><v>{float(v)!r}</v></c>'
-                        )
-                        continue
-                if isinstance(v, (int, np.integer)):
-                    out.append(f'<c r="{letters[j]}{r}" s="{sid}" t="n"><v>{int(v)}</v></c>')
-                    continue
-                v = str(v)
-            if not v:
-                out.append(f'<c r="{letters[j]}{r}" s="{sid}"/>')
-                continue
-            space = ' xml:space="preserve"' if v[0].isspace() or v[-1].isspace() else ""
-            s = qid if v.startswith(_FORMULA_START) else sid
-            out.append(
-                f'<c r="{letters[j]}{r}" s="{s}" t="inlineStr"><is><t{space}>'
-                f"{_xml_escape(v)}</t></is></c>"
-            )
-        out.append("</row>")
-        self.parts.append("".join(out))
-        if r > self.max_row:
-            self.max_row = r
-        if len(values) > self.max_col:
-            self.max_col = len(values)
-
-    def splice(self, xml: bytes) -> bytes:
-        """The worksheet part openpyxl wrote, with these rows and merges added."""
-        text = xml.decode("utf-8")
-        rows = "".join(self.parts)
-        if "</sheetData>" in text:
-            text = text.replace("</sheetData>", rows + "</sheetData>", 1)
-        else:
-            text = re.sub(
-                r"<sheetData\s*/>", lambda _: f"<sheetData>{rows}</sheetData>", text, count=1
-            )
-        if self.merges:
-            text = _add_merges(text, self.merges)
-        ws = self.ws
-        last_row = max(self.max_row, ws.max_row if ws._cells else 1)
-        last_col = max(self.max_col, ws.max_column if ws._cells else 1, 1)
-        text = re.sub(
-            r'<dimension ref="[^"]*"',
-            lambda _: f'<dimension ref="A1:{get_column_letter(last_col)}{last_row}"',
-            text,
-            count=1,
-        )
-        return text.encode("utf-8")
-
-
-# Elements a worksheet may have after <mergeCells>, in schema order (ECMA-376 CT_Worksheet).
-_AFTER_MERGES = re.compile(
-    r"<(phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|pageMargins|"
-    r"pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|cellWatches|ignoredErrors|"
-    r"smartTags|drawing|legacyDrawing|legacyDrawingHF|picture|oleObjects|controls|"
-    r"webPublishItems|tableParts|extLst)[\s/>]|</worksheet>"
-)
-
-
-def _add_merges(text: str, merges: list[str]) -> str:
-    """Add mergeCell elements to a worksheet part (to openpyxl's list, or a new one in place)."""
-    m = re.search(r'<mergeCells count="(\d+)">', text)
-    if m:
-        end = text.index("</mergeCells>", m.end())
-        count = int(m.group(1)) + len(merges)
-        return (
-            text[: m.start()]
-            + f'<mergeCells count="{count}">'
-            + text[m.end() : end]
-            + "".join(merges)
-            + text[end:]
-        )
-    at = _AFTER_MERGES.search(text, text.index("</sheetData>")).start()
-    block = f'<mergeCells count="{len(merges)}">' + "".join(merges) + "</mergeCells>"
-    return text[:at] + block + text[at:]
-
-
-def put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
-    """Write a value, never a formula: text is stored as text whatever it starts with."""
-    cell = ws.cell(row=row, column=col)
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        if not isinstance(cell, MergedCell):
-            cell.value = None
-        return cell
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # openpyxl would treat a leading '=' as a formula
-        if value[:1] in ("=", "+", "-", "@"):
-            cell.quotePrefix = True  # Excel keeps it as text when the cell is edited
-        return cell
-    cell.value = value
-    return cell
-
-
-def row_height(cells: Sequence[tuple[Any, float]], *, line: float = 13.5) -> float:
-    """Row height (points) that shows wrapped text whole: openpyxl cannot auto-fit.
-
-    Args: (text, column width) pairs of the row's wrapped cells; CJK counts 2 wide.
-    """
-    lines = 1
-    for text, width in cells:
-        s = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
-        wide = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in s)
-        lines = max(lines, -(-wide // max(int(width) - 2, 1)))
-    return line * lines + 4
+    return save_workbook_fixed(wb, path, fixed_time(day), sort_entries=False)
 
 
 def safe_name(text: str) -> str:
@@ -434,17 +210,6 @@ def safe_name(text: str) -> str:
     bad = '<>:"/\\|?*\x00'
     out = "".join("_" if ch in bad or ord(ch) < 32 else ch for ch in str(text)).strip()
     return out.lstrip(".") or "_"
-
-
-def _text(v: Any) -> str:
-    """Display text of a value; missing values (None, NaN, NaT, NA) are empty."""
-    if type(v) is str:
-        return v
-    if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)):
-        return ""
-    if isinstance(v, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(v).date().isoformat()
-    return str(v)
 
 
 def roster_values(df: pd.DataFrame) -> pd.DataFrame:
@@ -457,7 +222,7 @@ def roster_values(df: pd.DataFrame) -> pd.DataFrame:
     n = len(df)
 
     def texts(field: str) -> list[str]:  # lists, not Series.map: called once per village
-        return [_text(v) for v in df[field].tolist()] if field in df else [""] * n
+        return [cell_text(v) for v in df[field].tolist()] if field in df else [""] * n
 
     out: dict[str, Any] = {"seq": list(range(1, n + 1))}
     out["batch"] = df["batch"].astype("Int64").tolist() if "batch" in df else [pd.NA] * n
@@ -496,68 +261,6 @@ def _listed_reason(pension: str, medical: str, reissued: Any, prev: str) -> str:
     return "；".join(parts)
 
 
-def _title_rows(ws: Worksheet, title: str, subtitle: str, ncols: int) -> None:
-    last = get_column_letter(ncols)
-    ws.merge_cells(f"A1:{last}1")
-    ws.merge_cells(f"A2:{last}2")
-    put(ws, 1, 1, title).font = Font(name=FONT, size=16, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    put(ws, 2, 1, subtitle).font = Font(name=FONT, size=10)
-    ws["A2"].alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
-    ws.row_dimensions[1].height = 30
-    ws.row_dimensions[2].height = 20
-
-
-def _header(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
-    for j, c in enumerate(columns, start=1):
-        cell = put(ws, row, j, c.header)
-        cell.font = Font(name=FONT, size=10, bold=True)
-        cell.fill = OFFICER_FILL if c.officer else HEAD_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = c.width
-    ws.row_dimensions[row].height = 30
-
-
-def _print_setup(ws: Worksheet, *, landscape: bool, header: str, title_rows: str | None) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.page_margins.header = ws.page_margins.footer = 0.25
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddHeader.center.text = header
-    ws.oddHeader.center.size = 9
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddFooter.center.size = 9
-    ws.oddFooter.right.text = "采集人签字：__________"
-    ws.oddFooter.right.size = 9
-
-
-def _protect(ws: Worksheet, password: str | None) -> None:
-    """Lock pre-filled cells; officers may still select, filter and resize."""
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.protection.autoFilter = False
-    ws.protection.selectLockedCells = False
-    ws.protection.selectUnlockedCells = False
-    if password:
-        ws.protection.password = password
-
-
-def _protect_workbook(wb: Workbook, password: str | None) -> None:
-    """Lock the structure so the hidden list sheet cannot be unhidden or deleted."""
-    wb.security = WorkbookProtection(lockStructure=True)
-    if password:
-        wb.security.workbookPassword = password
-
-
 def _lists_sheet(wb: Workbook, codes: tuple[tuple[str, str], ...]) -> tuple[str, str]:
     """The hidden sheet holding the drop-down lists (核实情况 with its import code, 未参保原因);
     returns the two range formulas."""
@@ -571,7 +274,7 @@ def _lists_sheet(wb: Workbook, codes: tuple[tuple[str, str], ...]) -> tuple[str,
     for i, name in enumerate(REASONS, start=2):
         put(ls, i, 3, name)
     ls.sheet_state = "hidden"
-    _protect(ls, None)
+    protect_sheet(ls, None)
     return (
         f"'{LISTS_SHEET}'!$A$2:$A${len(codes) + 1}",
         f"'{LISTS_SHEET}'!$C$2:$C${len(REASONS) + 1}",
@@ -600,13 +303,13 @@ def write_roster(
     ws = wb.active
     ws.title = ROSTER_SHEET
     ncols = len(ROSTER_COLUMNS)
-    _title_rows(
+    title_rows(
         ws,
         f"{meta.district_name}全民参保登记 应参保人员花名册",
         roster_subtitle(meta, len(values)),
         ncols,
     )
-    _header(ws, HEADER_ROW, ROSTER_COLUMNS)
+    header_row(ws, HEADER_ROW, ROSTER_COLUMNS)
     body = Font(name=FONT, size=10)
     wrap = ("address", "listed_reason", "actual_address", "note")
     fast = FastRows(ws)
@@ -661,18 +364,19 @@ def write_roster(
         ws.add_data_validation(dv)
     ws.freeze_panes = f"F{FIRST_DATA_ROW}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(ncols)}{last_row}"
-    _print_setup(
+    print_setup(
         ws,
         landscape=True,
         title_rows=f"1:{HEADER_ROW}",
         header=f"{meta.district_name} {meta.township_name} {meta.village_name} "
         f"{batch_label(meta.batch)} {meta.issue_date.isoformat()}",
+        footer_right=SIGNATURE,
     )
     ws.print_area = f"A1:{get_column_letter(ncols)}{last_row}"
     if protect:
-        _protect(ws, meta.password)
-        _protect_workbook(wb, meta.password)
-    return save_workbook_fixed(wb, path, fixed_time(meta.issue_date))
+        protect_sheet(ws, meta.password)
+        protect_workbook(wb, meta.password)
+    return save_survey_workbook(wb, path, meta.issue_date)
 
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
@@ -694,14 +398,14 @@ def write_summary(counts: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
     ws = wb.active
     ws.title = "汇总"
     cols = SUMMARY_COLUMNS
-    _title_rows(
+    title_rows(
         ws,
         f"{meta.district_name}{meta.township_name} 应参保人员花名册汇总",
         f"乡镇街道：{meta.township_name}（{meta.township_code}）　"
         f"下发批次：{batch_label(meta.batch)}　下发日期：{meta.issue_date.isoformat()}",
         len(cols),
     )
-    _header(ws, HEADER_ROW, cols)
+    header_row(ws, HEADER_ROW, cols)
     fast = FastRows(ws)
     body = fast.style("body", font=Font(name=FONT, size=10), border=BORDER)
     bold = fast.style("bold", font=Font(name=FONT, size=10, bold=True), border=BORDER)
@@ -719,13 +423,14 @@ def write_summary(counts: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
         for j, c in enumerate(cols)
     ]
     fast.row(FIRST_DATA_ROW + len(recs), total, [bold] + [body] * (len(cols) - 1))
-    _print_setup(
+    print_setup(
         ws,
         landscape=False,
         title_rows=f"1:{HEADER_ROW}",
         header=f"{meta.district_name} {meta.township_name} 花名册汇总 {batch_label(meta.batch)}",
+        footer_right=SIGNATURE,
     )
-    return save_workbook_fixed(wb, path, fixed_time(meta.issue_date))
+    return save_survey_workbook(wb, path, meta.issue_date)
 
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
@@ -769,19 +474,19 @@ def write_ledger(
     t["reissued_name"] = t["reissued"].map(lambda b: "是" if bool(b) else "")
     t["district"] = district_name
     t["township_name"] = township_name
-    t["result_period"] = t["result_period"].map(_text)
+    t["result_period"] = t["result_period"].map(cell_text)
     t["insured_date"] = ""
     wb = Workbook()
     ws = wb.active
     ws.title = "台账"
     cols = LEDGER_COLUMNS
-    _title_rows(
+    title_rows(
         ws,
         f"{district_name}{township_name} 未参保落实台账",
         f"统筹区：{district_name}　乡镇街：{township_name}　截至：{period.isoformat()}",
         len(cols),
     )
-    _header(ws, HEADER_ROW, cols)
+    header_row(ws, HEADER_ROW, cols)
     fast = FastRows(ws)
     body = [fast.style("body", font=Font(name=FONT, size=10), border=BORDER)] * len(cols)
     t["seq"] = range(1, len(t) + 1)
@@ -789,11 +494,12 @@ def write_ledger(
     data = [t[c.field].tolist() for c in cols]
     for i in range(len(t)):
         fast.row(FIRST_DATA_ROW + i, [col[i] for col in data], body)
-    _print_setup(
+    print_setup(
         ws,
         landscape=True,
         title_rows=f"1:{HEADER_ROW}",
         header=f"{district_name} {township_name} 未参保落实台账 {period.isoformat()}",
+        footer_right=SIGNATURE,
     )
     ws.freeze_panes = f"A{FIRST_DATA_ROW}"
 
@@ -805,8 +511,8 @@ def write_ledger(
         Column("未核实", "open", 10),
         Column("合计", "total", 10),
     )
-    _title_rows(s, f"{township_name} 下发核实汇总", f"截至：{period.isoformat()}", len(heads))
-    _header(s, HEADER_ROW, heads)
+    title_rows(s, f"{township_name} 下发核实汇总", f"截至：{period.isoformat()}", len(heads))
+    header_row(s, HEADER_ROW, heads)
     done_mask = t["status"].isin(["returned", "accepted"])
     per = (
         t.assign(done=done_mask)
@@ -830,10 +536,11 @@ def write_ledger(
         cell = put(s, r + 1, j, v)
         cell.border = BORDER
         cell.font = Font(name=FONT, size=10, bold=True)
-    _print_setup(
+    print_setup(
         s,
         landscape=False,
         title_rows=f"1:{HEADER_ROW}",
         header=f"{district_name} {township_name} 下发核实汇总",
+        footer_right=SIGNATURE,
     )
-    return save_workbook_fixed(wb, path, fixed_time(period))
+    return save_survey_workbook(wb, path, period)

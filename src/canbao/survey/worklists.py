@@ -31,16 +31,18 @@ from canbao.core.privacy import mask_id
 from canbao.core.xlsx import (
     BORDER,
     FONT,
-    HEAD_FILL,
     OFFICER_FILL,
+    Column,
     FastRows,
     fixed_time,
+    header_row,
     print_setup,
     protect_sheet,
     protect_workbook,
     put,
     row_height,
     save_workbook_fixed,
+    title_rows,
 )
 from canbao.report.views import CLEANUP_LISTS, FINDING_LABELS
 from canbao.survey.places import _place
@@ -60,25 +62,25 @@ RESULTS: tuple[str, ...] = (
     "已移交其他部门处理",
     "无法处理（请在处理说明中写明原因）",
 )
-# (title, field, width, filled in by the township)
-COLUMNS: tuple[tuple[str, str, float, bool], ...] = (
-    ("序号", "seq", 6, False),
-    ("问题", "finding_name", 18, False),
-    ("村社区代码", "village_code", 14, False),
-    ("人员编号", "person_id", 16, False),
-    ("姓名", "name", 10, False),
-    ("公民身份号码", "id_masked", 21, False),
-    ("文件", "file", 16, False),
-    ("行号", "source_row", 7, False),
-    ("险种", "scheme_name", 18, False),
-    ("参保状态", "enroll_name", 10, False),
-    ("待遇状态", "benefit_name", 10, False),
-    ("个人编号", "member_no", 14, False),
-    ("问题说明", "detail", 36, False),
-    ("处理结果", "result", 22, True),
-    ("处理说明", "result_note", 24, True),
-    ("经办人", "handler", 9, True),
-    ("处理日期", "handled_date", 11, True),
+# officer=True: filled in by the township
+COLUMNS: tuple[Column, ...] = (
+    Column("序号", "seq", 6),
+    Column("问题", "finding_name", 18),
+    Column("村社区代码", "village_code", 14),
+    Column("人员编号", "person_id", 16),
+    Column("姓名", "name", 10),
+    Column("公民身份号码", "id_masked", 21),
+    Column("文件", "file", 16),
+    Column("行号", "source_row", 7),
+    Column("险种", "scheme_name", 18),
+    Column("参保状态", "enroll_name", 10),
+    Column("待遇状态", "benefit_name", 10),
+    Column("个人编号", "member_no", 14),
+    Column("问题说明", "detail", 36),
+    Column("处理结果", "result", 22, officer=True),
+    Column("处理说明", "result_note", 24, officer=True),
+    Column("经办人", "handler", 9, officer=True),
+    Column("处理日期", "handled_date", 11, officer=True),
 )
 
 
@@ -157,39 +159,25 @@ def _sheet(wb: Workbook, kind: str, df: pd.DataFrame, title: str, subtitle: str,
     ws = wb.create_sheet(kind)
     ncols = len(COLUMNS)
     last = get_column_letter(ncols)
-    ws.merge_cells(f"A1:{last}1")
-    ws.merge_cells(f"A2:{last}2")
-    put(ws, 1, 1, title).font = Font(name=FONT, size=16, bold=True)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    put(ws, 2, 1, subtitle).font = Font(name=FONT, size=10)
-    ws["A2"].alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
-    ws.row_dimensions[1].height = 30
-    ws.row_dimensions[2].height = 32
-    for j, (head, _, width, officer) in enumerate(COLUMNS, start=1):
-        cell = put(ws, HEADER_ROW, j, head)
-        cell.font = Font(name=FONT, size=10, bold=True)
-        cell.fill = OFFICER_FILL if officer else HEAD_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.row_dimensions[HEADER_ROW].height = 30
+    title_rows(ws, title, subtitle, ncols, subtitle_height=32)
+    header_row(ws, HEADER_ROW, COLUMNS)
     fast = FastRows(ws)
     body = Font(name=FONT, size=10)
     wrap = {"detail", "finding_name", "scheme_name", "result_note"}
     looks = []
-    for _, field, _, officer in COLUMNS:
-        extra = {"protection": Protection(locked=False), "fill": OFFICER_FILL} if officer else {}
-        align = Alignment(vertical="center", wrap_text=field in wrap)
-        looks.append(fast.style(f"{officer}{field in wrap}", font=body, border=BORDER,
+    for c in COLUMNS:
+        extra = {"protection": Protection(locked=False), "fill": OFFICER_FILL} if c.officer else {}
+        align = Alignment(vertical="center", wrap_text=c.field in wrap)
+        looks.append(fast.style(f"{c.officer}{c.field in wrap}", font=body, border=BORDER,
                                 alignment=align, **extra))  # fmt: skip
-    wrapped = [(k, w) for k, (_, f, w, _) in enumerate(COLUMNS) if f in wrap]
+    wrapped = [(k, c.width) for k, c in enumerate(COLUMNS) if c.field in wrap]
     df = df.assign(seq=range(1, len(df) + 1))
-    data = [df[f].tolist() if f in df else [None] * len(df) for _, f, _, _ in COLUMNS]
+    data = [df[c.field].tolist() if c.field in df else [None] * len(df) for c in COLUMNS]
     for i in range(len(df)):
         row = [col[i] for col in data]
         fast.row(FIRST_DATA_ROW + i, row, looks, row_height([(row[k], w) for k, w in wrapped]))
     last_row = FIRST_DATA_ROW + max(len(df), 1) - 1
-    col = get_column_letter(next(j for j, c in enumerate(COLUMNS, 1) if c[1] == "result"))
+    col = get_column_letter(next(j for j, c in enumerate(COLUMNS, 1) if c.field == "result"))
     dv = DataValidation(
         type="list",
         formula1=results,
@@ -206,9 +194,8 @@ def _sheet(wb: Workbook, kind: str, df: pd.DataFrame, title: str, subtitle: str,
     ws.add_data_validation(dv)
     ws.freeze_panes = f"G{FIRST_DATA_ROW}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{last_row}"
-    print_setup(ws, landscape=True, header=page_header, title_rows=f"1:{HEADER_ROW}")
-    ws.oddFooter.right.text = "经办人签字：__________"
-    ws.oddFooter.right.size = 9
+    print_setup(ws, landscape=True, header=page_header, title_rows=f"1:{HEADER_ROW}",
+                footer_right="经办人签字：__________")  # fmt: skip
     ws.print_area = f"A1:{last}{last_row}"
     protect_sheet(ws, password)
 
