@@ -232,8 +232,8 @@ def test_manifest_records_inputs_params_versions_and_outputs(district):
 def test_second_run_on_same_registry_refuses(district):
     with registry_lock(district["out"] / DISTRICT), pytest.raises(RegistryBusy) as exc:
         run_district(district["raw"], district["out"], district["params"], None, None, False, False)
-    assert "in use by a run already in progress" in str(exc.value)
-    assert "run.lock" in str(exc.value)
+    assert exc.value.code == "registry_busy"
+    assert "登记库正被另一个运行使用" in str(exc.value) and "run.lock" in str(exc.value)
 
 
 def test_strip_volatile_removes_timings_and_renumbers_ids(tmp_path):

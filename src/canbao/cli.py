@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -82,11 +83,45 @@ class ChineseArgumentParser(argparse.ArgumentParser):
             "-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出"
         )
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        """As argparse, but an unknown option is reported by the subcommand it was typed for
+        (its usage, its options to suggest from), not by the top-level parser."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._command_parser(ns).error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns
+
+    def _command_parser(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(getattr(ns, action.dest, None) or "", self)
+        return self
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         text = translate_argparse(message)
+        guess = self._guess(message)
+        if guess:
+            text += "\n" + messages.line("usage_did_you_mean", guess=guess)
         hint = messages.line("usage_hint", prog=self.prog)
         self.exit(int(ExitCode.USAGE), f"{PROG}: {text}\n{hint}\n")
+
+    def _guess(self, message: str) -> str | None:
+        """The option or subcommand closest to a typo (``--peroid`` → ``--period``, ``rum`` → ``run``)."""
+        unknown = re.search(r"unrecognized arguments: (.+)", message)
+        if unknown:
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for token in unknown[1].split():
+                if token.startswith("-"):
+                    close = difflib.get_close_matches(token.split("=")[0], options, n=1)
+                    if close:
+                        return close[0]
+            return None
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.+)\)", message)
+        if choice:
+            close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1)
+            return close[0] if close else None
+        return None
 
 
 def _iso_date(value: str) -> dt.date:
@@ -94,6 +129,17 @@ def _iso_date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(messages.line("usage_bad_date", value=value)) from None
+
+
+def _non_negative_int(value: str) -> int:
+    """``--workers``: as the params' ``workers``, 0 means one process per CPU core."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(messages.line("usage_not_non_negative", value=value))
+    return n
 
 
 def _positive_int(value: str) -> int:
@@ -149,8 +195,11 @@ def exit_codes_text() -> str:
 
 
 def _cmd_demo(a: argparse.Namespace) -> int:
+    from canbao.core import refdata
     from canbao.demo import generate
 
+    if refdata.county_name(a.district) is None:
+        raise CanbaoError("demo_unknown_district", code=a.district)
     generate(
         district_code=a.district,
         people=a.people,
@@ -168,11 +217,12 @@ def _cmd_run(a: argparse.Namespace) -> int:
     return run_district(
         Path(a.district_dir),
         out_root=Path(a.out),
-        params_dir=Path(a.params),
+        params_dir=Path(a.params or "params"),
         period=a.period,
         workers=a.workers,
         notebooks=not a.no_notebooks,
         force=a.force,
+        params_explicit=a.params is not None,
     )
 
 
@@ -287,15 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--params",
         metavar="DIR",
-        default="params",
-        help="参数目录，内含 <区县代码>.yaml（默认 params）",
+        default=None,
+        help="参数目录，内含 <区县代码>.yaml（默认 params；其中没有该文件时用默认参数）",
     )
     r.add_argument(
         "--workers",
         metavar="N",
-        type=_positive_int,
+        type=_non_negative_int,
         default=None,
-        help="并行执行乡镇笔记本的进程数（默认取参数文件中的 workers）",
+        help="并行执行乡镇笔记本的进程数，0 表示按 CPU 核数，最多为 CPU 核数"
+        "（默认取参数文件中的 workers）",
     )
     r.add_argument(
         "--no-notebooks", action="store_true", help="只运行区级数据阶段，不执行笔记本、不生成通报"

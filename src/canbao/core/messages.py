@@ -24,6 +24,9 @@ CATALOGUE: dict[str, str] = {
     "internal_error": "程序内部错误（不是输入的问题），详细信息已写入 {log}，请把该文件发给维护人员",
     "legacy_message": "{text}",
     "interrupted": "已中断",
+    "os_error": "无法读写文件：{reason}（磁盘已满、没有权限或文件被其他程序占用？）",
+    "registry_busy": "登记库正被另一个运行使用（{holder}）；请等它结束后再运行（锁文件 {lock}）",
+    "run_workers_capped": "--workers {asked} 多于可用的 {cap} 个（CPU 核数或笔记本数），按 {cap} 个进程运行",
     # reject reasons: rejects.csv's ``reason`` codes, its ``reason_text`` column is this text
     "blank_row": "空行",
     "summary_row": "合计、小计等汇总行，不是人员数据",
@@ -108,6 +111,9 @@ CATALOGUE: dict[str, str] = {
     "usage_hint": "运行 {prog} -h 查看帮助和示例",
     "usage_bad_date": "日期 {value} 无效，应为 YYYY-MM-DD（例如 2026-01-31）",
     "usage_not_positive": "{value} 不是正整数",
+    "usage_not_non_negative": "{value} 不是不小于 0 的整数（0 表示按 CPU 核数）",
+    "usage_did_you_mean": "是否想输入：{guess}",
+    "demo_unknown_district": "区县代码 {code} 不在 GB/T 2260 县级区划代码表中（应为六位数字，如 430302）",
     # command line: the exit-code table of --help and the README (canbao.core.errors.ExitCode)
     "exit_ok": "成功",
     "exit_notebooks_failed": "区级阶段已完成，但有笔记本（乡镇或通报）失败，见运行摘要",
@@ -196,6 +202,15 @@ CATALOGUE: dict[str, str] = {
     "period_folder_not_date": "期次文件夹须以提取日期命名（YYYY-MM-DD，如 2026-11-15）",
     "district_dir_missing": "区县文件夹不存在",
     "district_dir_is_period": "这是一个期次文件夹；请给出它上一级的区县文件夹（data/raw/<区县代码>）",
+    "district_dir_is_file": "这是一个文件，不是文件夹；请给出区县文件夹 data/raw/<区县代码>",
+    "district_dir_is_root": "这是存放各区县的上一级目录；请给出其中一个区县文件夹（{names}）",
+    "district_dir_not_code": "区县文件夹须以六位区县代码命名（GB/T 2260，如 data/raw/430302），"
+    "输出和参数文件都按这个代码查找",
+    "out_inside_raw": "输出目录与提取数据目录 {raw} 重叠；提取数据只读，运行会删除或混入其中的文件，"
+    "请用 --out 指向别处（默认 reports）",
+    "out_not_writable": "无法写入输出目录：{reason}；请检查权限和磁盘空间，或用 --out 指向别处",
+    "params_dir_is_file": "--params 应为参数目录（内含 {name}），不是文件；请改为 --params {parent}",
+    "params_dir_missing": "参数目录不存在；请检查 --params，或创建该目录（没有 {name} 时使用默认参数）",
     # safety rules: the period is aborted before the registry changes (exit code 4)
     "abort_no_population": "没有人口表：户籍数据（hukou）没有载入",
     "abort_population_empty": "户籍人口数据为空：登记库中将一个人也不剩",

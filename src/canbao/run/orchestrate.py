@@ -28,11 +28,18 @@ from typing import Any
 
 from canbao.core import messages
 from canbao.core.config import Config, load_config
-from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
+from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.errors import CanbaoError, ExitCode, RegistryBusy, UsageError
 from canbao.report.front_page import write_front_page
 from canbao.run import manifest as mf
 from canbao.run.log import period_log
+from canbao.run.paths import (
+    check_district_dir,
+    check_out_root,
+    check_params_dir,
+    cpu_count,
+    district_code_of,
+)
 from canbao.run.stages import Follower, read_records
 
 KERNEL_NAME = "canbao"
@@ -66,9 +73,10 @@ class RunRequest:
     out_root: Path
     params_dir: Path
     period: dt.date | None = None
-    workers: int | None = None
+    workers: int | None = None  # None: params ``workers``; 0: the CPU count
     notebooks: bool = True
     force: bool = False
+    params_explicit: bool = False  # --params typed: a folder that does not exist is refused
     notebook_dir: Path = field(default_factory=default_notebook_dir)
     # Runs the district stage when notebooks=False (default: canbao.run.pipeline.run_period).
     period_runner: PeriodRunner | None = None
@@ -388,12 +396,9 @@ def registry_lock(district_out: Path) -> Iterator[Path]:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.seek(0)
-        holder = fh.read().strip() or "another process"
+        holder = fh.read().strip() or "pid ?"
         fh.close()
-        raise RegistryBusy(
-            f"{district_out / 'registry.duckdb'} is in use by a run already in progress "
-            f"({holder}); wait for it to finish (lock file {path})"
-        ) from None
+        raise RegistryBusy("registry_busy", holder=holder, lock=path) from None
     try:
         fh.seek(0)
         fh.truncate()
@@ -582,11 +587,25 @@ def _run_one_period(
         return [district], district.describe(), []
     townships = township_list(cfg, ctx)
     tasks = township_tasks(req, ctx, cfg, townships)
-    workers = req.workers or cfg.worker_count
+    workers = _worker_count(req, cfg, len(tasks))
     results = run_tasks(
         tasks, workers, progress=req.progress, desc=f"{ctx.period.isoformat()} 乡镇"
     )
     return [district, *results], None, townships
+
+
+def _worker_count(req: RunRequest, cfg: Config, tasks: int) -> int:
+    """``--workers`` (else params ``workers``; 0 = CPU count), at most one per CPU and task.
+
+    More processes than cores only adds kernels competing for memory: a typed
+    ``--workers 100`` on a 4-core PC runs 4, and says so.
+    """
+    asked = req.workers if req.workers is not None else cfg.workers
+    asked = asked or cpu_count()
+    cap = max(1, min(cpu_count(), tasks))
+    if asked > cap:
+        _say(req, messages.line("run_workers_capped", asked=asked, cap=cap))
+    return min(asked, cap)
 
 
 def _say(req: RunRequest, text: str) -> None:
@@ -715,12 +734,13 @@ def _summary(outcomes: list[PeriodOutcome]) -> str:
 
 
 def _periods(req: RunRequest) -> list[Path]:
-    """The period folders to run, or an InputError naming the district folder and why."""
+    """The period folders to run, or a UsageError naming the folder and why.
+
+    The folders are checked first (``canbao.run.paths``): nothing is read or written
+    for a district folder, output folder or params folder that is a mistake.
+    """
     where = str(req.district_dir)
-    if not Path(req.district_dir).is_dir():
-        raise UsageError(where, "district_dir_missing")
-    if parse_period_name(Path(req.district_dir).resolve().name) is not None:
-        raise UsageError(where, "district_dir_is_period")
+    check_district_dir(req.district_dir)
     periods = find_periods(req.district_dir)
     if req.period is not None:
         periods = [p for p in periods if dt.date.fromisoformat(p.name) <= req.period]
@@ -728,6 +748,9 @@ def _periods(req: RunRequest) -> list[Path]:
             raise UsageError(where, "run_no_period_folder", period=req.period.isoformat())
     if not periods:
         raise UsageError(where, "run_no_periods")
+    district_code = district_code_of(req.district_dir)
+    check_params_dir(req.params_dir, district_code, explicit=req.params_explicit)
+    check_out_root(req.out_root, req.district_dir)
     return periods
 
 
@@ -770,6 +793,7 @@ def run_district(
     workers: int | None,
     notebooks: bool,
     force: bool,
+    params_explicit: bool = False,
 ) -> int:
     """``canbao run data/raw/<district>``: exit code 0 when every period and notebook succeeded."""
     code, _ = run_request(
@@ -781,6 +805,7 @@ def run_district(
             workers=workers,
             notebooks=notebooks,
             force=force,
+            params_explicit=params_explicit,
         )
     )
     return code
