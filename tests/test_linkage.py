@@ -447,7 +447,8 @@ def test_charts_reload_the_saved_model(linked):
     page = charts.charts_html(eng, CFG, ctx)
     assert page.count("<h3>") == 4 and page.count("vega-embed") >= 3
     assert json.dumps("同音(拼音一致)")[1:-1] in page  # level labels reach the charts
-    assert "<td>拼音+出生年</td>" in page  # blocking-rule counts table
+    assert '<td class="txt">拼音+出生年</td>' in page  # blocking-rule counts table
+    assert "新增比较对数" in page and "marginal_comparison_count" not in page
     ids = eng.query_df("SELECT id_number FROM persons")["id_number"]
     assert not any(i in page for i in ids)
 

@@ -195,3 +195,36 @@ def test_stable_chart_ids_numbers_random_ids_in_order():
         '<div id="splink-chart-1"></div><style>#splink-chart-1.vega-embed{}</style>'
         '<div id="splink-chart-2"></div><script>embed("#splink-chart-2")</script>'
     )
+
+
+def test_reconciliation_and_link_counts_name_extracts_in_chinese(tmp_path: Path) -> None:
+    """The report's 数据 column reads 公安户籍人口, not the file stem ``hukou``."""
+    eng = open_engine("duckdb", tmp_path / "registry.duckdb")
+    eng.register_df(
+        "reconciliation",
+        pd.DataFrame(
+            {
+                "extract": ["hukou", "enrollment", "survey_returns"],
+                "file": ["hukou.xlsx", "enrollment.csv", "survey_returns/雨湖路街道.xlsx"],
+                "rows_read": [10, 8, 3],
+                "rows_loaded": [9, 8, 2],
+                "rows_rejected": [1, 0, 1],
+                "extra_columns": ["", "", ""],
+                "unknown_codes": [0, 0, 0],
+            }
+        ),
+    )
+    eng.register_df(
+        "links",
+        pd.DataFrame(
+            {"source": ["enrollment", "national_match"], "method": ["exact_id", "unlinked"]}
+        ),
+    )
+    recon = views.reconciliation(eng)
+    assert list(recon["数据"]) == ["公安户籍人口", "参保信息", "入户调查回收表"]
+    assert list(recon["是否平衡"]) == ["是", "是", "是"]
+    counts = views.link_counts(eng)
+    assert list(counts["数据"]) == ["参保信息", "全国信息比对结果"]
+    assert list(counts["合计"]) == [1, 1]
+    assert list(counts["身份证号码一致"]) == [1, 0]
+    eng.close()

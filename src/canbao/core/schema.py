@@ -127,6 +127,21 @@ STUDENTS = Extract(
 EXTRACTS: tuple[Extract, ...] = (HUKOU, RESIDENTS, ENROLLMENT, EMPLOYERS, NATIONAL_MATCH, STUDENTS)
 EXTRACTS_BY_NAME: dict[str, Extract] = {e.name: e for e in EXTRACTS}
 
+
 # File suffixes accepted for an extract, in the order they are looked for.
 SUFFIXES: tuple[str, ...] = (".xlsx", ".csv")
 SURVEY_RETURNS_DIR = "survey_returns"
+
+
+def extract_label(name: str) -> str:
+    """The Chinese name a statistician knows an extract by (the code itself if none)."""
+    if name == SURVEY_RETURNS_DIR:
+        return "入户调查回收表"
+    extract = EXTRACTS_BY_NAME.get(name)
+    return extract.label if extract else name
+
+
+def extract_rank(name: str) -> int:
+    """An extract's place in the contract's order (survey returns and unknowns last)."""
+    names = [e.name for e in EXTRACTS]
+    return names.index(name) if name in names else len(names)

@@ -51,6 +51,22 @@ def blocking_rule_counts(linker: Any) -> pd.DataFrame:
     return df
 
 
+def blocking_rule_table(counts: pd.DataFrame) -> str:
+    """The blocking-rule counts as a reviewer reads them: the rule, its join, the pairs
+    it adds and the running total, in the one table style (not Splink's own columns)."""
+    from canbao.report import tables  # late: the report package imports the registry stack
+
+    shown = pd.DataFrame(
+        {
+            "分块规则": counts["rule"],
+            "连接条件": counts["blocking_rule"].astype(str),
+            "新增比较对数": counts["marginal_comparison_count"].astype("int64"),
+            "累计比较对数": counts["cumulative_comparison_count"].astype("int64"),
+        }
+    )
+    return tables.table_html(shown, scroll_rows=10**9)
+
+
 def blocking_rule_chart(linker: Any):
     """Splink's cumulative comparisons chart for the prediction blocking rules."""
     return linker.blocking_analysis.chart_comparisons_from_blocking_rules(
@@ -110,7 +126,7 @@ def charts_html(engine: Engine, cfg: Config, ctx: PeriodContext, per_band: int =
         "<h3>m/u 参数</h3>",
         m_u_parameters_chart(linker).to_html(inline=True),
         "<h3>分块规则 (blocking rules)</h3>",
-        counts.to_html(index=False, escape=True),
+        blocking_rule_table(counts),
     ]
     if len(sample):
         parts += [

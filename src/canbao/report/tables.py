@@ -20,6 +20,8 @@ from typing import Literal
 
 import pandas as pd
 
+from canbao.core.labels import FINDING_LABELS
+
 Kind = Literal["text", "count", "rate", "pp", "finding", "html"]
 RIGHT = frozenset({"count", "rate", "pp"})
 SCROLL_ROWS = 25  # more rows than this scroll inside a frame on screen
@@ -34,9 +36,7 @@ def css() -> str:
 
 
 def finding_labels() -> Mapping[str, str]:
-    """Finding code → Chinese label (imported late: the views import the registry stack)."""
-    from canbao.report.views import FINDING_LABELS
-
+    """Finding code → Chinese label."""
     return FINDING_LABELS
 
 

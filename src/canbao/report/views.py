@@ -14,33 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.core import messages
+from canbao.core import messages, schema
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
-from canbao.core.labels import STATUS_LABELS
+from canbao.core.labels import FINDING_LABELS, STATUS_LABELS
 from canbao.core.privacy import mask_id
 
-FINDING_LABELS = {
-    "ID_INVALID": "身份证号码错误",
-    "ID_UPGRADED": "15位号码升位",
-    "ID_PRECISION_LOST": "号码被Excel转为数值",
-    "ID_REPAIRED": "号码有误已按其他信息比对",
-    "NAME_MISMATCH": "姓名与公安不一致",
-    "SEX_MISMATCH": "性别与公安不一致",
-    "BIRTH_MISMATCH": "出生日期与公安不一致",
-    "DUPLICATE_RECORD": "同一险种重复参保",
-    "DUPLICATE_PENSION": "职工与居民养老重复参保",
-    "DUPLICATE_MEDICAL": "职工与居民医保重复参保",
-    "DUPLICATE_BENEFIT": "重复领取养老待遇",
-    "DUPLICATE_REGION": "本地与外地重复参保",
-    "DUPLICATE_PERSON": "同一人多个号码或户号",
-    "DECEASED_ACTIVE": "死亡人员仍正常参保",
-    "DECEASED_BENEFIT": "死亡人员仍领取待遇",
-    "NOT_IN_POPULATION": "参保人员不在户籍或居住人口中",
-    "EMPLOYER_INVALID": "单位信息错误",
-    "SURVEY_REJECTED": "入户调查回执未通过校验",
-}
 METHOD_LABELS = {
     "exact_id": "身份证号码一致",
     "repaired_id": "号码修复后一致",
@@ -98,6 +78,13 @@ def reconciliation_note(
 def reconciliation(engine: Engine) -> pd.DataFrame:
     """Rows read = loaded + rejected per input file, with a 是否平衡 check and a 说明 column."""
     df = engine.query_df(reconciliation_sql())
+    df = df.sort_values(  # the contract's order of extracts (户籍 first), then the file
+        ["extract", "file"],
+        key=lambda s: s.map(schema.extract_rank) if s.name == "extract" else s,
+        kind="stable",
+        ignore_index=True,
+    )
+    df["extract"] = df["extract"].map(schema.extract_label)
     df["balanced"] = df["rows_read"] == df["rows_loaded"] + df["rows_rejected"]
     df["balanced"] = df["balanced"].map({True: "是", False: "否"})
     df["note"] = [
@@ -131,7 +118,9 @@ def link_counts(engine: Engine) -> pd.DataFrame:
     wide = df.pivot_table(index="source", columns="method", values="n", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=[m for m in METHOD_LABELS if m in wide.columns])
     wide["合计"] = wide.sum(axis=1)
-    wide = wide.rename(columns=METHOD_LABELS).rename_axis(index="数据", columns=None)
+    wide = wide.sort_index(key=lambda s: s.map(schema.extract_rank), kind="stable")
+    wide = wide.rename(columns=METHOD_LABELS, index=schema.extract_label)
+    wide = wide.rename_axis(index="数据", columns=None)
     return wide.reset_index().astype({c: "int64" for c in wide.columns})
 
 

@@ -13,7 +13,6 @@ every run: the file is not a period output, and the table is marked volatile so
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import resource
 import sys
@@ -23,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from canbao.core import messages
 
@@ -349,30 +350,32 @@ class Follower:
 
 
 def table_html(records: list[StageRecord]) -> str:
-    """The district report's stage table (Chinese headers), inside the volatile markers."""
-    head = "".join(f"<th>{messages.text(c)}</th>" for c in _TABLE_HEADERS)
-    rows = []
-    for r in records:
-        cells = [
-            stage_label(r.stage),
-            f"{r.wall_s:.1f}",
-            f"{r.cpu_s:.1f}",
-            format_bytes(r.peak_rss),
-            counts_text(r.counts),
+    """The district report's stage table in the one table style, inside the volatile markers.
+
+    Seconds and memory arrive formatted (one decimal, GiB/MiB); the shared style
+    right-aligns them and sets the 合计 row apart.
+    """
+    from canbao.report import tables  # late: the report package imports the registry stack
+
+    rows = [
+        [stage_label(r.stage), f"{r.wall_s:.1f}", f"{r.cpu_s:.1f}", format_bytes(r.peak_rss),
+         counts_text(r.counts)]
+        for r in records
+    ]  # fmt: skip
+    rows.append(
+        [
+            messages.text("stage_total"),
+            f"{sum(r.wall_s for r in records):.1f}",
+            f"{sum(r.cpu_s for r in records):.1f}",
+            format_bytes(max((r.peak_rss for r in records), default=0)),
+            "",
         ]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    total = [
-        messages.text("stage_total"),
-        f"{sum(r.wall_s for r in records):.1f}",
-        f"{sum(r.cpu_s for r in records):.1f}",
-        format_bytes(max((r.peak_rss for r in records), default=0)),
-        "",
-    ]
-    rows.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in total) + "</tr>")
-    return (
-        f'{VOLATILE_START}<table class="canbao-stages"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>{VOLATILE_END}"
     )
+    titles = [messages.text(c) for c in _TABLE_HEADERS]
+    frame = pd.DataFrame(rows, columns=titles)
+    kinds = dict(zip(titles, ("text", "count", "count", "count", "text"), strict=True))
+    table = tables.table_html(frame, kinds=kinds, total_last=True, scroll_rows=10**9)
+    return f"{VOLATILE_START}{table}{VOLATILE_END}"
 
 
 _TABLE_HEADERS = (
