@@ -400,3 +400,30 @@ def test_field_problems_in_loaded_rows_are_listed_not_silent(district: Path) -> 
     assert issues.reason_text.str.len().gt(0).all()
     recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
     assert recon.loc["hukou.csv", "rows_rejected"] == "0"
+
+
+def test_footer_lines_under_a_table_are_rejected_by_name(district: Path, clean_run: Path) -> None:
+    """Old code: a 共712人 line (no 合计 word) under the enrollment sheet loaded as a person row
+    named 共712人; 以下空白 and 注：… lines likewise. Now each is a ``summary_row`` reject; the
+    exports are as without them. A 注： in a person's 备注 cell stays data."""
+    path = period_of(district) / "enrollment.xlsx"
+    t = read_table(path).with_column("备注", "")
+    n = len(t.rows)
+    t.set(1, "备注", "注：已核实")
+    footers = [f"共{n}人", "以下空白", "注：本表数据截至提取日"]
+    blank: list[object] = [None] * len(t.header)
+    rows = [*table_rows(t), *[[None, None, f, *blank[3:]] for f in footers]]
+    write_xlsx(path, [("Sheet1", rows)])
+    run(district).assert_clean(0)
+    rejects = read_csv(exports_of(district) / "rejects.csv")
+    got = rejects[rejects.file == "enrollment.xlsx"][["source_row", "column", "reason", "value"]]
+    assert got.values.tolist() == [
+        [str(n + k + 1), "姓名", "summary_row", f] for k, f in enumerate(footers)
+    ]
+    recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
+    assert recon.loc["enrollment.xlsx", ["rows_read", "rows_loaded"]].tolist() == [
+        str(n + 3),
+        str(n),
+    ]
+    for name in ("registry.csv", "findings.csv"):
+        assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name

@@ -71,6 +71,14 @@ SUMMARY_RE = (
     r"^\s*(合计|小计|总计|共计|总数|汇总|制表人|审核人|填表人|制表日期|审核日期)"
     r"(\s|[:：,，.。()（）\d]|$)"
 )
+# The lines under a table that stand alone in their row (a count, a note, the end mark of a
+# printed form): 共712人, 以下空白, 注：…, 数据来源…. Alone, because a 备注 cell of a person's
+# row may well start with 注：.
+FOOTER_RE = (
+    r"^\s*(共\s*[\d,，]+\s*(人|条|户|行|名|项|笔|个|位)|以下空白|以下无|(注|说明|备注)\s*[:：]"
+    r"|数据来源|资料来源|本页合计|本页小计|累计|总人数|总户数|人数合计|制表时间|打印时间|导出时间"
+    r"|填报单位|单位（盖章）|（盖章）)"
+)
 
 
 @dataclass
@@ -305,14 +313,21 @@ def split_rows(
 
 
 def _summary_rows(raw: RawFile, n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Rows with a 合计/制表人 cell in any column: (mask, the column's header, the cell)."""
+    """Rows with a 合计/制表人 cell in any column, or a lone footer cell (共712人, 注：…):
+    (mask, the column's header, the cell)."""
     t = raw.table
     mask = pa.array(np.zeros(n, dtype=bool))
     column = pa.nulls(n, pa.string())
     value = pa.nulls(n, pa.string())
+    filled = np.zeros(n, dtype=np.int32)
+    for j in range(t.num_columns):
+        filled += np.asarray(pc.is_valid(t.column(j).combine_chunks()), dtype=np.int32)
+    lone = pa.array(filled == 1)
     for j in reversed(range(t.num_columns)):  # the leftmost hit wins
         col = t.column(j).combine_chunks()
         hit = pc.fill_null(pc.match_substring_regex(col, SUMMARY_RE), False)
+        footer = pc.and_(lone, pc.fill_null(pc.match_substring_regex(col, FOOTER_RE), False))
+        hit = pc.or_(hit, footer)
         if not pc.any(hit).as_py():
             continue
         mask = pc.or_(mask, hit)
