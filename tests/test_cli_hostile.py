@@ -234,6 +234,9 @@ PARAMS = {
     "misspelt_column": ("headers:\n  hukou:\n    身份证号: 公民身份证号\n", "[params_unknown_column]", "headers.hukou.身份证号"),
     "misspelt_code_table": ("codes:\n  hukou_stats:\n    其它: 管理中\n", "[params_unknown_code_table]", "codes.hukou_stats"),
     "share_text": ("safety:\n  max_unusable_id_share: 5%\n", "[params_bad_type]", "safety.max_unusable_id_share"),
+    # typed with a Chinese input method: old code said "顶层须为映射，实际是 str" / read 身份证号 as text
+    "fullwidth_colon": ("workers： 2\n", "第 1 行：键后面用了全角冒号", None),
+    "fullwidth_colon_nested": ("headers:\n  hukou:\n    身份证号： 公民身份号码\n", "第 3 行：键后面用了全角冒号", None),
 }  # fmt: skip
 
 
@@ -246,6 +249,17 @@ def test_bad_params_file_names_file_and_key_with_exit_code_2(district: Path, cas
     res = run(district)
     res.assert_clean(2, f"{DISTRICT}.yaml", code, *([f"“{key}”"] if key else []))
     assert not (district.parent.parent / "reports" / DISTRICT / "registry.duckdb").exists()
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_params_saved_by_notepad_are_read(district: Path, encoding: str) -> None:
+    """Old code: a params file in GBK (Notepad's "ANSI" on a Chinese PC) was refused as
+    不是 UTF-8 文本. Now it is read: the out-of-range value on its last line is what is named."""
+    params = district.parent.parent / "params" / f"{DISTRICT}.yaml"
+    text = "# 雨湖区参数（记事本保存）\nworkers: 1\nlinkage:\n  match_threshold: 2\n"
+    params.write_bytes(text.encode(encoding))
+    res = run(district)
+    res.assert_clean(2, "[params_out_of_range]", "“linkage.match_threshold”")
 
 
 # ------------------------------------------------------------------ 3-8. damaged content

@@ -148,3 +148,14 @@ def test_a_second_run_on_a_busy_registry(root: Path) -> None:
         code, seen = canbao("run", f"raw/{DISTRICT}", "--no-notebooks", cwd=root)
     assert code == 5 and "登记库正被另一个运行使用" in seen and "[registry_busy]" in seen
     assert "run.lock" in seen
+
+
+def test_a_params_folder_without_this_districts_file_is_said(root: Path) -> None:
+    """Old code: params/ holding only another district's file ran with the defaults silently.
+    Now the console says so before the period starts (here it then stops on the extracts)."""
+    (root / "params" / "430321.yaml").write_text("workers: 1\n", encoding="utf-8")
+    code, seen = canbao("run", f"raw/{DISTRICT}", "--params", "params", "--no-notebooks", cwd=root)
+    assert (
+        f"参数目录 params 中没有 {DISTRICT}.yaml，本次使用默认参数 [params_defaults_used]" in seen
+    )
+    assert code == 3 and "[header_required_missing]" in seen

@@ -479,21 +479,48 @@ def load_config(district_code: str, params_dir: Path | None = None) -> Config:
     return config_from_dict(raw, file)
 
 
+_FULLWIDTH_KEY = re.compile(r"^\s*[^\s#:：'\"\-][^:：#'\"]*：")
+
+
+def _fullwidth_colon_line(text: str) -> int | None:
+    """The first line whose key is followed by a full-width colon, 1-based."""
+    for k, line in enumerate(text.splitlines(), 1):
+        if _FULLWIDTH_KEY.match(line):
+            return k
+    return None
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
-    """The params file as a mapping; ParamsError when it is no YAML or no mapping."""
+    """The params file as a mapping; ParamsError when it is no YAML or no mapping.
+
+    Written on a Chinese Windows PC, the file may be GBK (Notepad's old "ANSI") or start
+    with a BOM: both are read. A full-width colon (``workers： 2``, typed with a Chinese
+    input method) is named with its line instead of YAML's own puzzle.
+    """
+    data = path.read_bytes()
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ParamsError(
-            str(path), "params_not_yaml", detail=f"不是 UTF-8 文本（{exc.reason}）"
-        ) from None
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ParamsError(
+                str(path), "params_not_yaml", detail=f"不是 UTF-8 或 GBK 文本（{exc.reason}）"
+            ) from None
+    fullwidth = _fullwidth_colon_line(text)
+    try:
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        if fullwidth is not None:
+            raise ParamsError(str(path), "params_fullwidth_colon", row=fullwidth) from None
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
         detail = str(getattr(exc, "problem", None) or exc).strip()
         raise ParamsError(str(path), "params_not_yaml", row=row, detail=detail) from None
     if loaded is None:
         return {}
-    if not isinstance(loaded, dict):
+    if not isinstance(loaded, dict) or fullwidth is not None:
+        if fullwidth is not None:
+            raise ParamsError(str(path), "params_fullwidth_colon", row=fullwidth)
         raise ParamsError(str(path), "params_not_mapping", kind=type(loaded).__name__)
     return loaded

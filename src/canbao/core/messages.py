@@ -210,6 +210,7 @@ CATALOGUE: dict[str, str] = {
     "请用 --out 指向别处（默认 reports）",
     "out_not_writable": "无法写入输出目录：{reason}；请检查权限和磁盘空间，或用 --out 指向别处",
     "params_dir_is_file": "--params 应为参数目录（内含 {name}），不是文件；请改为 --params {parent}",
+    "params_defaults_used": "参数目录 {params} 中没有 {name}，本次使用默认参数",
     "params_dir_missing": "参数目录不存在；请检查 --params，或创建该目录（没有 {name} 时使用默认参数）",
     # safety rules: the period is aborted before the registry changes (exit code 4)
     "abort_no_population": "没有人口表：户籍数据（hukou）没有载入",
@@ -218,6 +219,7 @@ CATALOGUE: dict[str, str] = {
     "公民身份号码，超过安全阈值 safety.max_unusable_id_share = {limit}；本期已中止，登记库未改动",
     # command line and params (exit code 2)
     "params_not_yaml": "参数文件不是有效的 YAML：{detail}",
+    "params_fullwidth_colon": "键后面用了全角冒号“：”；请改为半角冒号“:”，冒号后留一个空格（如 workers: 2）",
     "params_not_mapping": "参数文件的顶层须为“键: 值”映射，实际是 {kind}",
     "params_unknown_key": "未知参数“{key}”（可用的参数：{allowed}）",
     "params_bad_type": "参数“{key}”的值 {value} 类型不对，应为{expected}",

@@ -758,6 +758,9 @@ def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
     """Run (or skip) every period up to ``req.period``; exit code and outcomes."""
     periods = _periods(req)
     district_code = Path(req.district_dir).resolve().name
+    if not (Path(req.params_dir) / f"{district_code}.yaml").is_file():
+        name = f"{district_code}.yaml"
+        _say(req, messages.line("params_defaults_used", params=req.params_dir, name=name))
     outcomes: list[PeriodOutcome] = []
     with registry_lock(Path(req.out_root) / district_code):
         code_digest = mf.tree_digest(mf.package_dir())
