@@ -1,4 +1,4 @@
-"""Bulletin figures on a hand-countable registry (see tests/test_bulletin_data.py::build_small).
+"""Bulletin figures on a hand-countable registry (see tests/support/bulletin.py::build_small).
 
 Worked figures for 2026-11-30 (P2):
 雨湖路街道 (A): 户籍 4 alive (p1,p2,p3,p5; p4 dead, p6 常住 not counted), 养老 应参保 3 (p3 exempt),
@@ -16,11 +16,11 @@ import math
 
 import pandas as pd
 import pytest
-from test_bulletin_data import A1, A2, P1, P2, A, B, build_small, build_synthetic
 
 from canbao.core.config import BulletinConfig, Config
 from canbao.core.engine import DuckDBEngine
 from canbao.report import bulletin
+from tests.support.bulletin import A1, A2, P1, P2, A, B, build_small, build_synthetic
 
 CFG = Config(district_code="430302")
 
@@ -177,15 +177,14 @@ def test_trend_table_has_every_period(small):
     assert list(bulletin.trend_table(small, P2, B)["tasks_issued"]) == [1, 2]
 
 
-def test_optional_tables_missing_gives_zeros(small):
-    eng = DuckDBEngine()
-    eng.register_df("registry_history", small.query_df("SELECT * FROM registry_history"))
-    t = bulletin.district_table(eng, P2, CFG)
+def test_optional_tables_missing_gives_zeros(engine, small):
+    engine.register_df("registry_history", small.query_df("SELECT * FROM registry_history"))
+    t = bulletin.district_table(engine, P2, CFG)
     tot = t.loc[t["is_total"]].iloc[0]
     assert int(tot["hukou"]) == 6
     assert int(tot["tasks_issued"]) == 0 and int(tot["clean_total"]) == 0
     assert int(tot["corrections"]) == 1  # comes from registry_history itself
-    assert len(bulletin.trend_table(eng, P2)) == 2
+    assert len(bulletin.trend_table(engine, P2)) == 2
 
 
 def test_total_row_is_sum_of_units(synth):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_bulletin_data import SYNTH_PERIODS, build_synthetic
 
 from canbao.core.engine import DuckDBEngine
 from canbao.report import render
+from tests.support.bulletin import SYNTH_PERIODS, build_synthetic
 
 NB = Path(__file__).resolve().parents[1] / "notebooks" / "40_bulletin.ipynb"
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_registry_helpers import (
+
+from canbao.core.catalog import scalar
+from tests.support.period import (
     DISTRICT,
     Period,
     config,
@@ -23,8 +25,6 @@ from test_registry_helpers import (
     status_of,
     student_row,
 )
-
-from canbao.core.catalog import scalar
 
 CLASSIFY_CFG = config(max_share=1.0)
 OUT_OF_SCOPE = ("deceased", "moved_out", "cancelled")
@@ -509,11 +509,10 @@ def test_dead_pensioner_with_running_medical_has_both_deceased_codes(results: Re
     ]
 
 
-def test_each_deceased_code_names_only_its_own_rows(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, dead_pensioner_with_running_medical_has_both_deceased_codes(), REF, tmp_path,
+def test_each_deceased_code_names_only_its_own_rows(engine, tmp_path: Path) -> None:
+    run_period(engine, dead_pensioner_with_running_medical_has_both_deceased_codes(), REF, tmp_path,
                exports=False)  # fmt: skip
-    detail = dict(e.query_df("SELECT finding, detail FROM findings").itertuples(index=False))
+    detail = dict(engine.query_df("SELECT finding, detail FROM findings").itertuples(index=False))
     assert (
         detail["DECEASED_BENEFIT"]
         == "公安登记死亡, 仍正常享受待遇: enrollment.csv#1 170 个人编号M00001"
@@ -537,11 +536,10 @@ def test_paid_pair_is_benefit_but_another_active_pair_is_pension(results: Result
     assert _codes(findings, "刘桂英") == ["DUPLICATE_BENEFIT"]  # two 职工 pensions paid
 
 
-def test_pension_detail_names_the_rows_of_the_counting_pairs(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, paid_pair_is_benefit_but_another_active_pair_is_pension(), REF, tmp_path,
+def test_pension_detail_names_the_rows_of_the_counting_pairs(engine, tmp_path: Path) -> None:
+    run_period(engine, paid_pair_is_benefit_but_another_active_pair_is_pension(), REF, tmp_path,
                exports=False)  # fmt: skip
-    detail = e.query_df(
+    detail = engine.query_df(
         "SELECT f.detail FROM findings f JOIN persons p USING (person_id) "
         "WHERE f.finding = 'DUPLICATE_PENSION'"
     )["detail"].tolist()
@@ -656,15 +654,14 @@ def test_employer_invalid_one_row_each(results: Results) -> None:
     assert findings == [("EMPLOYER_INVALID", None, "employers.csv", r) for r in (2, 3, 4, 5)]
 
 
-def test_survey_returns_surveyed_exempt_and_rejected(tmp_path: Path) -> None:
+def test_survey_returns_surveyed_exempt_and_rejected(engine, tmp_path: Path) -> None:
     p = Period(
         population=[pop_row(1, "孙伟", SUN, "1984-09-09", "1"),
                     pop_row(2, "陈志强", CHEN, "1990-12-01", "1"),
                     pop_row(3, "周敏", ZHOU, "1996-04-30", "2")],
     )  # fmt: skip
-    e = memory_engine()
-    run_period(e, p, REF, tmp_path, exports=False)
-    ids = dict(e.query_df("SELECT name, person_id FROM persons").itertuples(index=False))
+    run_period(engine, p, REF, tmp_path, exports=False)
+    ids = dict(engine.query_df("SELECT name, person_id FROM persons").itertuples(index=False))
 
     def result(
         name: str,
@@ -700,8 +697,8 @@ def test_survey_returns_surveyed_exempt_and_rejected(tmp_path: Path) -> None:
             "reason": "姓名与下发名单不一致",
         }
     ]
-    run_period(e, p, REF, tmp_path, exports=False)
-    status, findings = status_of(e), findings_of(e)
+    run_period(engine, p, REF, tmp_path, exports=False)
+    status, findings = status_of(engine), findings_of(engine)
     assert status["孙伟"] == ("exempt", "exempt", "surveyed")
     # A survey's "参加省职保" marks the person surveyed; coverage still comes from the data.
     assert status["陈志强"] == ("not_insured", "not_insured", "surveyed")
@@ -724,7 +721,7 @@ def test_out_of_scope_people_are_not_applicable_everywhere(results: Results) -> 
     assert status == {f"孙伟{i}": ("not_applicable",) * 3 for i in range(1, 4)}
 
 
-def test_every_person_gets_exactly_one_status(tmp_path: Path) -> None:
+def test_every_person_gets_exactly_one_status(engine, tmp_path: Path) -> None:
     p = Period(
         population=[
             pop_row(i, f"居民{i}", make_id("1970-01-01", i), "1970-01-01", "1")
@@ -735,8 +732,7 @@ def test_every_person_gets_exactly_one_status(tmp_path: Path) -> None:
             enr_row(i, f"居民{i}", make_id("1970-01-01", i), "170", 1) for i in range(1, 20)
         ],
     )
-    e = memory_engine()
-    run_period(e, p, REF, tmp_path, exports=False)
-    assert scalar(e, "SELECT count(*) FROM persons") == 41
-    assert scalar(e, "SELECT count(DISTINCT person_id) FROM person_status") == 41
-    assert scalar(e, "SELECT count(*) FROM person_status") == 41
+    run_period(engine, p, REF, tmp_path, exports=False)
+    assert scalar(engine, "SELECT count(*) FROM persons") == 41
+    assert scalar(engine, "SELECT count(DISTINCT person_id) FROM person_status") == 41
+    assert scalar(engine, "SELECT count(*) FROM person_status") == 41

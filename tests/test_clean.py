@@ -6,33 +6,18 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from test_ingest import (
-    ENROLL_HEADER,
-    HUKOU_HEADER,
-    hukou_row,
-    write_csv,
-    write_xlsx,
-)
 
 from canbao.clean.stage import TABLE_COLUMNS, standardise
 from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.core.engine import DuckDBEngine
 from canbao.ingest import load_period
+from tests.support.ingest import ENROLL_HEADER, HUKOU_HEADER, hukou_row, write_csv, write_xlsx
 
 PERIOD = "2026-06-30"
 
 
 def enroll_row(member, id_, name, scheme, status, benefit="0", sex="1", birth="1949-12-31"):
     return [member, id_, name, sex, birth, scheme, status, benefit, "2015-01-01", "", "430302"]
-
-
-@pytest.fixture
-def engine():
-    e = DuckDBEngine()
-    yield e
-    e.close()
 
 
 def make_period(tmp_path: Path, hukou, enrollment, **others) -> Path:

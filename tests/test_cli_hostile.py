@@ -18,8 +18,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from canbao.demo import generate
-
 DISTRICT = "430302"
 CANBAO = str(Path(sys.executable).with_name("canbao"))
 
@@ -44,21 +42,6 @@ def canbao(*args: str | Path, cwd: Path) -> Result:
         [CANBAO, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
     )
     return Result(res.returncode, res.stdout, res.stderr)
-
-
-@pytest.fixture(scope="session")
-def demo_periods(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Two valid 300-person period folders (the second with survey returns), once per session."""
-    root = tmp_path_factory.mktemp("cli_hostile")
-    return generate(
-        DISTRICT, people=300, seed=11, raw_root=root / "raw", truth_root=root / "truth", periods=2
-    )
-
-
-@pytest.fixture(scope="session")
-def demo_period(demo_periods: list[Path]) -> Path:
-    """The first period: what a district's first run reads."""
-    return demo_periods[0]
 
 
 @pytest.fixture(scope="session")
@@ -265,7 +248,7 @@ def test_params_saved_by_notepad_are_read(district: Path, encoding: str) -> None
 # ------------------------------------------------------------------ 3-8. damaged content
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hostile_fixtures import read_table, table_rows, write_csv, write_xlsx  # noqa: E402
+from tests.support.hostile import read_table, table_rows, write_csv, write_xlsx  # noqa: E402
 
 
 def exports_of(district: Path) -> Path:

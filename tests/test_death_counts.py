@@ -8,7 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_registry_helpers import (
+
+from canbao.core.engine import DuckDBEngine
+from canbao.report import bulletin, views
+from tests.support.period import (
     Period,
     config,
     enr_row,
@@ -18,9 +21,6 @@ from test_registry_helpers import (
     pop_row,
     run_period,
 )
-
-from canbao.core.engine import DuckDBEngine
-from canbao.report import bulletin, views
 
 P1, P2 = "2026-10-15", "2026-10-31"
 LIU = make_id("1938-07-02", 22)  # 刘桂英: 170 正常享受 + 390 正常参保, dies before P2

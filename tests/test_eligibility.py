@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from canbao.classify import eligibility as el
-from canbao.core.engine import DuckDBEngine
 
 REF = dt.date(2026, 10, 31)
-_ENGINE = DuckDBEngine()  # one connection for the property test's many examples
 
 
 @pytest.mark.parametrize(
@@ -37,24 +35,28 @@ def test_leap_day_birthday_turns_a_year_older_on_1_march() -> None:
     assert el.age_on(dt.date(2008, 3, 1), dt.date(2024, 2, 29)) == 15
 
 
-@settings(max_examples=60, deadline=None)
+@settings(
+    max_examples=60,
+    deadline=None,
+    # one connection for the many examples: each one is a pure SELECT
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     birth=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2026, 12, 31)),
     ref=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)),
 )
-def test_age_sql_matches_python(birth: dt.date, ref: dt.date) -> None:
-    got = _ENGINE.scalar(
+def test_age_sql_matches_python(engine, birth: dt.date, ref: dt.date) -> None:
+    got = engine.scalar(
         f"SELECT {el.age_sql('CAST($1 AS DATE)', 'CAST($2 AS DATE)')}", [birth, ref]
     )
     assert got == el.age_on(birth, ref)
 
 
-def test_under_pension_age_sql_unknown_birth_is_not_exempt() -> None:
-    e = DuckDBEngine()
+def test_under_pension_age_sql_unknown_birth_is_not_exempt(engine) -> None:
     sql = f"SELECT {el.under_pension_age_sql('CAST($1 AS DATE)', 'CAST($2 AS DATE)')}"
-    assert e.scalar(sql, [None, REF]) is False
-    assert e.scalar(sql, [dt.date(2010, 11, 1), REF]) is True
-    assert e.scalar(sql, [dt.date(2010, 10, 31), REF]) is False
+    assert engine.scalar(sql, [None, REF]) is False
+    assert engine.scalar(sql, [dt.date(2010, 11, 1), REF]) is True
+    assert engine.scalar(sql, [dt.date(2010, 10, 31), REF]) is False
 
 
 @pytest.mark.parametrize(
@@ -71,24 +73,24 @@ def test_under_pension_age_sql_unknown_birth_is_not_exempt() -> None:
     ],
 )
 def test_insured_and_active(
-    enroll: int | None, benefit: int | None, insured: bool, active: bool
+    engine, enroll: int | None, benefit: int | None, insured: bool, active: bool
 ) -> None:
-    e = DuckDBEngine()
     sql = (
         f"SELECT {el.insured_sql('e', 'b')}, {el.active_sql('e', 'b')} "
         "FROM (SELECT CAST($1 AS INTEGER) AS e, CAST($2 AS INTEGER) AS b)"
     )
-    assert e.query_df(sql, [enroll, benefit]).iloc[0].tolist() == [insured, active]
+    assert engine.query_df(sql, [enroll, benefit]).iloc[0].tolist() == [insured, active]
 
 
 @pytest.mark.parametrize(
     ("status", "counts", "active"),
     [(1, True, True), (2, True, False), (3, False, False), (4, False, False), (0, False, False)],
 )
-def test_national_match_termination_does_not_count(status: int, counts: bool, active: bool) -> None:
-    e = DuckDBEngine()
+def test_national_match_termination_does_not_count(
+    engine, status: int, counts: bool, active: bool
+) -> None:
     sql = f"SELECT {el.national_counts_sql('s')}, {el.national_active_sql('s')} FROM (SELECT CAST($1 AS INTEGER) AS s)"
-    assert e.query_df(sql, [status]).iloc[0].tolist() == [counts, active]
+    assert engine.query_df(sql, [status]).iloc[0].tolist() == [counts, active]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +98,8 @@ def test_national_match_termination_does_not_count(status: int, counts: bool, ac
     [("110", "pension"), ("120", "pension"), ("170", "pension"), ("310", "medical"),
      ("390", "medical"), ("210", None), ("410", None), (None, None), ("999", None)],
 )  # fmt: skip
-def test_family_of_scheme_unknown_is_neutral(scheme: str | None, family: str | None) -> None:
-    e = DuckDBEngine()
-    got = e.scalar(f"SELECT {el.family_sql('CAST($1 AS VARCHAR)')}", [scheme])
+def test_family_of_scheme_unknown_is_neutral(
+    engine, scheme: str | None, family: str | None
+) -> None:
+    got = engine.scalar(f"SELECT {el.family_sql('CAST($1 AS VARCHAR)')}", [scheme])
     assert got == family

@@ -9,80 +9,24 @@ import re
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
-from registry_fixtures import REGISTRY_COLUMNS
-from test_registry_helpers import (
+
+from canbao.report import excel_copies, exports
+from tests.support.exports import LIU, STRANGER, ZHANG, ingest_tables, three_people
+from tests.support.period import (
     Period,
     config,
     context,
-    employer_row,
-    enr_row,
-    make_id,
-    memory_engine,
-    nm_row,
     pop_row,
     run_period,
 )
-
-from canbao.core.engine import DuckDBEngine
-from canbao.report import excel_copies, exports
-
-ZHANG = make_id("1962-03-15", 11)
-LIU = make_id("1958-07-02", 22)
-STRANGER = make_id("1970-01-01", 33)
-
-
-def _period(order: int = 1) -> Period:
-    pop = [
-        pop_row(1, "张建国", ZHANG, "1962-03-15", "1"),
-        pop_row(2, "刘桂英", LIU, "1958-07-02", "2", life="deceased"),
-        pop_row(3, "阿依古丽·买买提", None, "1999-09-09", "2", household="H0009"),
-    ]
-    enr = [
-        enr_row(1, "张建国", ZHANG, "110", 1),
-        enr_row(2, "张建国", ZHANG, "170", 1),
-        enr_row(3, "刘桂英", LIU, "170", 4, 1),
-        enr_row(4, "李,四", STRANGER, "390", 1, member_no='A"1'),  # needs CSV quoting
-        enr_row(5, "张建国", None, "390", 1),
-    ]
-    if order < 0:
-        pop, enr = pop[::-1], enr[::-1]
-    return Period(
-        population=pop,
-        enrollment=enr,
-        national_match=[nm_row(1, ZHANG, "110", 1)],
-        employers=[employer_row(1, "91350200M000000510", "湘潭市某商贸有限公司", False)],
-        links={("enrollment.csv", 5): (ZHANG, "probabilistic", None)},
-    )
-
-
-def _engine(order: int = 1) -> DuckDBEngine:
-    """An engine holding the ingest stage's reconciliation and rejects tables."""
-    e = memory_engine()
-    recon = pd.DataFrame(
-        {"extract": ["hukou", "enrollment"], "file": ["hukou.csv", "enrollment.csv"],
-         "rows_read": [4, 5], "rows_loaded": [3, 5], "rows_rejected": [1, 0],
-         "extra_columns": ["备注", None], "unknown_codes": [1, 0], "rows_repeated": [0, 0]}
-    )  # fmt: skip
-    if order < 0:
-        recon = recon.iloc[::-1].reset_index(drop=True)
-    e.register_df("reconciliation", recon)
-    e.register_df(
-        "rejects",
-        pd.DataFrame(
-            {"file": ["hukou.csv", "hukou.csv"], "source_row": [4, 5],
-             "column": ["公民身份号码", "公民身份号码"],
-             "reason": ["no_id_no_name", "summary_row"], "value": [None, "=SUM(B2:B9)"]}
-        ),
-    )  # fmt: skip
-    return e
+from tests.support.registry_tables import REGISTRY_COLUMNS
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("exports")
-    return run_period(_engine(), _period(), "2026-10-31", root)
+    return run_period(ingest_tables(), three_people(), "2026-10-31", root)
 
 
 def _read(path: Path) -> list[list[str]]:
@@ -165,7 +109,7 @@ def test_reconciliation_rejects_and_changelog_copied(written: dict[str, Path]) -
 def test_same_inputs_in_another_row_order_give_identical_bytes(
     written: dict[str, Path], tmp_path: Path
 ) -> None:
-    again = run_period(_engine(order=-1), _period(order=-1), "2026-10-31", tmp_path)
+    again = run_period(ingest_tables(order=-1), three_people(order=-1), "2026-10-31", tmp_path)
     for name, path in written.items():
         assert again[name].read_bytes() == path.read_bytes(), name
         copy = f"xlsx/{name}.xlsx"
@@ -211,11 +155,10 @@ def test_excel_copies_mask_every_id_and_keep_formula_text_as_text(
     assert cell.value == "=SUM(B2:B9)" and cell.data_type == "s" and cell.quotePrefix
 
 
-def test_missing_optional_tables_give_header_only_files(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1")]),
+def test_missing_optional_tables_give_header_only_files(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=[pop_row(1, "张建国", ZHANG, "1962-03-15", "1")]),
                "2026-10-31", tmp_path, exports=False)  # fmt: skip
-    out = exports.write_exports(e, config(), context("2026-10-31", tmp_path))
+    out = exports.write_exports(engine, config(), context("2026-10-31", tmp_path))
     assert (
         out["rejects"].read_text(encoding="utf-8")
         == "file,source_row,column,reason,value,reason_text\n"

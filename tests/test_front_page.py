@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import browser
 import pytest
 
 from canbao.report.front_page import links_of, period_dirs, write_front_page
+from tests.support import browser
 
 TOWNS = {"430302001": "雨湖路街道", "430302100": "鹤岭镇"}
 

@@ -20,7 +20,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from hostile_fixtures import (
+
+from canbao.clean.idnumber import check_char
+from canbao.clean.stage import standardise
+from canbao.core.config import Config
+from canbao.core.context import period_context
+from canbao.core.errors import InputError
+from canbao.ingest import load_period
+from tests.support.hostile import (
     Fails,
     Loads,
     Table,
@@ -34,14 +41,6 @@ from hostile_fixtures import (
     write_xlsx,
 )
 
-from canbao.clean.idnumber import check_char
-from canbao.clean.stage import standardise
-from canbao.core.config import Config
-from canbao.core.context import period_context
-from canbao.core.engine import DuckDBEngine
-from canbao.core.errors import InputError
-from canbao.ingest import load_period
-
 Case = Callable[[Path, dict[str, Table]], Loads | Fails]
 CASES: dict[str, Case] = {}
 HUKOU, ENROLL, STUDENTS = "hukou.csv", "enrollment.xlsx", "students.csv"
@@ -54,6 +53,7 @@ def case(fn: Case) -> Case:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Table]]:
+    """Its own demo, not the session's: the cases name its rows (280 hukou rows, …)."""
     period = make_demo(tmp_path_factory.mktemp("hostile"))
     base = {name: read_table(period / name) for name in (HUKOU, ENROLL, STUDENTS)}
     assert (period / HUKOU).read_bytes().count(b"\r\n") == len(base[HUKOU].rows) + 1
@@ -906,13 +906,14 @@ def _nothing_lost(engine) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_hostile_input(name: str, demo: tuple[Path, dict[str, Table]], tmp_path: Path) -> None:
+def test_hostile_input(
+    engine, name: str, demo: tuple[Path, dict[str, Table]], tmp_path: Path
+) -> None:
     src, base = demo
     period = copy_period(src, tmp_path)
     expect = CASES[name](period, base)
     ctx = period_context(period, tmp_path / "reports")
     cfg = Config(district_code="430302")
-    engine = DuckDBEngine()
     try:
         if isinstance(expect, Fails):
             with pytest.raises(InputError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
@@ -11,49 +10,12 @@ import pytest
 
 from canbao.core.config import Config
 from canbao.core.context import period_context
-from canbao.core.engine import DuckDBEngine
 from canbao.core.errors import InputError
-from canbao.core.schema import EXTRACTS, HUKOU
+from canbao.core.schema import EXTRACTS
 from canbao.ingest import load_period
 from canbao.ingest.headers import fold_header
 from canbao.ingest.readers import float_text
-
-HUKOU_HEADER = list(HUKOU.columns)
-ENROLL_HEADER = [
-    "个人编号",
-    "公民身份号码",
-    "姓名",
-    "性别",
-    "出生日期",
-    "险种类型",
-    "参保状态",
-    "待遇享受状态",
-    "参保日期",
-    "单位编号",
-    "参保地区划代码",
-]
-
-
-def hukou_row(id_, name, status="管理中", **kw: str) -> list[str]:
-    row = {
-        "公民身份号码": id_,
-        "姓名": name,
-        "性别": "1",
-        "出生日期": "1949-12-31",
-        "民族": "01",
-        "户号": "430302001000123",
-        "与户主关系": "02",
-        "户籍地址": "湖南省湘潭市雨湖区城正街街道熙春路12号",
-        "乡镇街道代码": "430302001",
-        "乡镇街道": "城正街街道",
-        "村社区代码": "430302001001",
-        "村社区": "熙春路社区",
-        "户籍状态": status,
-        "状态变更日期": "",
-    }
-    row.update(kw)
-    return [row[h] for h in HUKOU_HEADER]
-
+from tests.support.ingest import ENROLL_HEADER, HUKOU_HEADER, hukou_row, write_csv, write_xlsx
 
 HUKOU_ROWS = [
     hukou_row("11010519491231002X", "张秀英"),
@@ -68,26 +30,6 @@ ENROLL_ROWS = [
 ]  # fmt: skip
 
 
-def write_csv(
-    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8"
-) -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
-def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
-
-
 @pytest.fixture
 def period(tmp_path: Path) -> Path:
     d = tmp_path / "raw" / "430302" / "2026-06-30"
@@ -95,13 +37,6 @@ def period(tmp_path: Path) -> Path:
     write_csv(d / "hukou.csv", HUKOU_HEADER, HUKOU_ROWS)
     write_csv(d / "enrollment.csv", ENROLL_HEADER, ENROLL_ROWS)
     return d
-
-
-@pytest.fixture
-def engine():
-    e = DuckDBEngine()
-    yield e
-    e.close()
 
 
 def run(engine, period: Path, cfg: Config | None = None):

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import test_linkage
-from test_linkage import CFG, canon_name, engine_with, make_id
 
 from canbao.core.config import config_from_dict
 from canbao.core.context import PeriodContext, find_periods, period_context
@@ -19,6 +17,7 @@ from canbao.demo import generate
 from canbao.linkage import link_period
 from canbao.linkage import model as mdl
 from canbao.run.pipeline import run_period
+from tests.support.linkage import CFG, build_scenario, canon_name, engine_with, make_id
 
 P1, P2 = dt.date(2026, 6, 30), dt.date(2026, 7, 15)
 
@@ -33,8 +32,8 @@ def links_of(eng: DuckDBEngine) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def scenario_fixture():
-    """test_linkage's hand-built district (persons and rows with known answers)."""
-    return test_linkage.scenario.__wrapped__()
+    """The linkage tests' hand-built district (persons and rows with known answers)."""
+    return build_scenario()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -25,113 +24,28 @@ from canbao.run.orchestrate import (
     run_request,
     strip_volatile,
 )
-
-DISTRICT = "430321"
-TOWNSHIPS = {"430321100": "易俗河镇", "430321101": "谭家山镇", "430321102": "故障镇"}
-PARAMS = """\
-bulletin:
-  unit: 湘潭县人力资源和社会保障局
-"""
-
-
-def _nb(*cells: str, params: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    first = nbformat.v4.new_code_cell(params)
-    first.metadata["tags"] = ["parameters"]
-    nb.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
-    nb.metadata["kernelspec"] = {"name": "canbao", "display_name": "canbao", "language": "python"}
-    return nb
+from tests.support.orchestrate import (
+    DISTRICT,
+    PARAMS,
+    PEOPLE,
+    TOWNSHIPS,
+    FakeStage,
+    notebook,
+    write_period,
+)
 
 
-BASE_PARAMS = 'district_code = ""\nperiod = ""\nperiod_dir = ""\nout_root = ""\nparams_dir = ""'
-
-
-def write_fake_notebooks(nb_dir: Path) -> Path:
-    """A district notebook that writes registry.csv from hukou.csv, and a township notebook
-    that fails for the township named 故障镇 (a deliberate, parameter-driven failure)."""
-    nb_dir.mkdir(parents=True, exist_ok=True)
-    district = _nb(
-        "from pathlib import Path\nimport pandas as pd\n"
-        "out = Path(out_root) / district_code / period\n"
-        "hukou = pd.read_csv(Path(period_dir) / 'hukou.csv', dtype=str, encoding='gbk')\n"
-        "(out / 'exports').mkdir(parents=True, exist_ok=True)\n"
-        "reg = hukou.rename(columns={'公民身份号码': 'id_number', '乡镇街道代码': 'township_code'})"
-        "[['id_number', 'township_code']].sort_values('id_number')\n"
-        "reg.to_csv(out / 'exports' / 'registry.csv', index=False)",
-        "print('户籍人数', len(reg))",
-        params=BASE_PARAMS,
-    )
-    township = _nb(
-        "from pathlib import Path\nimport pandas as pd\n"
-        "reg = pd.read_csv(Path(out_root) / district_code / period / 'exports' / 'registry.csv',"
-        " dtype=str)",
-        "if township_name == '故障镇':\n    raise ValueError('故意失败 ' + township_code)",
-        "print(township_name, int((reg['township_code'] == township_code).sum()))",
-        params=BASE_PARAMS + '\ntownship_code = ""\ntownship_name = ""',
-    )
-    nbformat.write(district, str(nb_dir / "10_district.ipynb"))
-    nbformat.write(township, str(nb_dir / "20_township.ipynb"))
-    return nb_dir
-
-
-def write_period(raw: Path, period: str, people: list[tuple[str, str]]) -> Path:
-    d = raw / DISTRICT / period
-    d.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame(people, columns=["公民身份号码", "乡镇街道代码"])
-    df.insert(1, "姓名", ["张伟", "李娜", "王芳", "刘洋", "陈静", "杨磊"][: len(df)])
-    df.to_csv(d / "hukou.csv", index=False, encoding="gbk")
-    return d
-
-
-PEOPLE = [
-    ("430321199001011234", "430321100"),
-    ("43032119851212002X", "430321101"),
-    ("430321200203030011", "430321102"),
-    ("430321197707070022", "430321100"),
-]
-
-
-@pytest.fixture
-def district(tmp_path: Path) -> dict[str, Path]:
-    raw = tmp_path / "raw"
-    write_period(raw, "2026-01-15", PEOPLE)
-    params = tmp_path / "params"
-    params.mkdir()
-    (params / f"{DISTRICT}.yaml").write_text(PARAMS, encoding="utf-8")
-    return {
-        "raw": raw / DISTRICT,
-        "out": tmp_path / "reports",
-        "params": params,
-        "nb": write_fake_notebooks(tmp_path / "nb"),
-    }
-
-
-class FakeStage:
-    """Stand-in for canbao.run.pipeline.run_period: counts calls, writes registry.csv."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def __call__(self, cfg, ctx) -> None:  # noqa: ANN001
-        self.calls.append(ctx.period.isoformat())
-        hukou = pd.read_csv(ctx.period_dir / "hukou.csv", dtype=str, encoding="gbk")
-        ctx.exports_dir.mkdir(parents=True, exist_ok=True)
-        hukou.rename(columns={"乡镇街道代码": "township_code"}).to_csv(
-            ctx.exports_dir / "registry.csv", index=False
-        )
-
-
-def test_broken_township_is_reported_and_others_complete(district, capsys):
-    (district["params"] / f"{DISTRICT}.yaml").write_text(
+def test_broken_township_is_reported_and_others_complete(stand_in_district, capsys):
+    (stand_in_district["params"] / f"{DISTRICT}.yaml").write_text(
         PARAMS + "township_names:\n" + "".join(f"  '{c}': {n}\n" for c, n in TOWNSHIPS.items()),
         encoding="utf-8",
     )
     req = RunRequest(
-        district["raw"],
-        district["out"],
-        district["params"],
+        stand_in_district["raw"],
+        stand_in_district["out"],
+        stand_in_district["params"],
         workers=2,
-        notebook_dir=district["nb"],
+        notebook_dir=stand_in_district["nb"],
         progress=False,
     )
     code, outcomes = run_request(req)
@@ -140,7 +54,7 @@ def test_broken_township_is_reported_and_others_complete(district, capsys):
     broken = results["故障镇 (430321102)"]
     assert not broken.ok and broken.cell == 3 and broken.error == "ValueError: 故意失败 430321102"
     assert results["易俗河镇 (430321100)"].ok and results["谭家山镇 (430321101)"].ok
-    out = district["out"] / DISTRICT / "2026-01-15"
+    out = stand_in_district["out"] / DISTRICT / "2026-01-15"
     ok_nb = nbformat.read(str(out / "notebooks" / "20_township_430321100.ipynb"), as_version=4)
     assert ok_nb.cells[-1].outputs[0]["text"] == "易俗河镇 2\n"
     err = capsys.readouterr().err
@@ -152,13 +66,13 @@ def test_broken_township_is_reported_and_others_complete(district, capsys):
     assert not _up_to_date(out, m["fingerprint"])
 
 
-def test_up_to_date_period_is_skipped_and_rerun_when_input_changes(district):
-    write_period(district["raw"].parent, "2026-01-31", PEOPLE[:3])
+def test_up_to_date_period_is_skipped_and_rerun_when_input_changes(stand_in_district):
+    write_period(stand_in_district["raw"].parent, "2026-01-31", PEOPLE[:3])
     stage = FakeStage()
     req = RunRequest(
-        district["raw"],
-        district["out"],
-        district["params"],
+        stand_in_district["raw"],
+        stand_in_district["out"],
+        stand_in_district["params"],
         notebooks=False,
         period_runner=stage,
         progress=False,
@@ -168,15 +82,15 @@ def test_up_to_date_period_is_skipped_and_rerun_when_input_changes(district):
     run_request(req)
     assert stage.calls == ["2026-01-15", "2026-01-31"]  # nothing changed: no work
     # a changed input in the later period re-runs only that period
-    write_period(district["raw"].parent, "2026-01-31", PEOPLE)
+    write_period(stand_in_district["raw"].parent, "2026-01-31", PEOPLE)
     run_request(req)
     assert stage.calls[2:] == ["2026-01-31"]
     # a changed earlier period re-runs it and every later one (they build on its registry)
-    write_period(district["raw"].parent, "2026-01-15", PEOPLE[:2])
+    write_period(stand_in_district["raw"].parent, "2026-01-15", PEOPLE[:2])
     run_request(req)
     assert stage.calls[3:] == ["2026-01-15", "2026-01-31"]
     # params that only change speed do not count; params that change results do
-    p = district["params"] / f"{DISTRICT}.yaml"
+    p = stand_in_district["params"] / f"{DISTRICT}.yaml"
     p.write_text(PARAMS + "workers: 3\n", encoding="utf-8")
     run_request(req)
     assert len(stage.calls) == 5
@@ -186,9 +100,9 @@ def test_up_to_date_period_is_skipped_and_rerun_when_input_changes(district):
     # --period runs only up to that date; force re-runs a completed period
     run_request(
         RunRequest(
-            district["raw"],
-            district["out"],
-            district["params"],
+            stand_in_district["raw"],
+            stand_in_district["out"],
+            stand_in_district["params"],
             period=dt.date(2026, 1, 15),
             notebooks=False,
             force=True,
@@ -199,21 +113,21 @@ def test_up_to_date_period_is_skipped_and_rerun_when_input_changes(district):
     assert stage.calls[7:] == ["2026-01-15"]
 
 
-def test_manifest_records_inputs_params_versions_and_outputs(district):
-    period_dir = district["raw"] / "2026-01-15"
+def test_manifest_records_inputs_params_versions_and_outputs(stand_in_district):
+    period_dir = stand_in_district["raw"] / "2026-01-15"
     pd.DataFrame({"个人编号": ["1001", "1002", "1003"], "公民身份号码": ["a", "b", ""]}).to_excel(
         period_dir / "enrollment.xlsx", index=False
     )
     req = RunRequest(
-        district["raw"],
-        district["out"],
-        district["params"],
+        stand_in_district["raw"],
+        stand_in_district["out"],
+        stand_in_district["params"],
         notebooks=False,
         period_runner=FakeStage(),
         progress=False,
     )
     assert run_request(req)[0] == 0
-    out = district["out"] / DISTRICT / "2026-01-15"
+    out = stand_in_district["out"] / DISTRICT / "2026-01-15"
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     inputs = {i["file"]: i for i in m["inputs"]}
     assert inputs["enrollment.xlsx"]["bytes"] == (period_dir / "enrollment.xlsx").stat().st_size
@@ -223,21 +137,31 @@ def test_manifest_records_inputs_params_versions_and_outputs(district):
     assert {"duckdb", "pandas", "splink", "papermill", "python"} <= set(m["packages"])
     assert set(m["git"]) == {"commit", "dirty"}
     assert m["status"] == "complete" and len(m["fingerprint"]) == 64
-    assert m["params_file"]["sha256"] == mf.sha256_file(district["params"] / f"{DISTRICT}.yaml")
+    assert m["params_file"]["sha256"] == mf.sha256_file(
+        stand_in_district["params"] / f"{DISTRICT}.yaml"
+    )
     outputs = {o["file"]: o["sha256"] for o in m["outputs"]}
     assert outputs == {"exports/registry.csv": mf.sha256_file(out / "exports/registry.csv")}
     assert [t["code"] for t in m["townships"]] == sorted(TOWNSHIPS)[:3]
 
 
-def test_second_run_on_same_registry_refuses(district):
-    with registry_lock(district["out"] / DISTRICT), pytest.raises(RegistryBusy) as exc:
-        run_district(district["raw"], district["out"], district["params"], None, None, False, False)
+def test_second_run_on_same_registry_refuses(stand_in_district):
+    with registry_lock(stand_in_district["out"] / DISTRICT), pytest.raises(RegistryBusy) as exc:
+        run_district(
+            stand_in_district["raw"],
+            stand_in_district["out"],
+            stand_in_district["params"],
+            None,
+            None,
+            False,
+            False,
+        )
     assert exc.value.code == "registry_busy"
     assert "登记库正被另一个运行使用" in str(exc.value) and "run.lock" in str(exc.value)
 
 
 def test_strip_volatile_removes_timings_and_renumbers_ids(tmp_path):
-    nb = _nb("print(1)", params="x = 1")
+    nb = notebook("print(1)", params="x = 1")
     nb.metadata["papermill"] = {
         "start_time": "2026-11-28T13:00:00",
         "end_time": "t",

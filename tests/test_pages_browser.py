@@ -23,7 +23,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import cjk_fonts_seen, no_cjk_fontconfig, ocr, require_browser, screenshot
+
+from tests.support.browser import (
+    cjk_fonts_seen,
+    no_cjk_fontconfig,
+    ocr,
+    require_browser,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 

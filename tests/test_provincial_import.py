@@ -13,7 +13,6 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
-from survey_fixtures import id_number
 
 from canbao.core import refdata
 from canbao.core.config import HUNAN_IMPORT_COLUMNS, config_from_dict, load_config
@@ -27,6 +26,7 @@ from canbao.run.pipeline import run_period
 from canbao.survey import provincial
 from canbao.survey.rosters import OUTCOMES
 from canbao.survey.tables import ensure_tables
+from tests.support.survey import id_number
 
 DISTRICT = "430302"
 P1, P2, P3 = dt.date(2026, 1, 15), dt.date(2026, 1, 31), dt.date(2026, 2, 15)
@@ -361,9 +361,8 @@ def test_demo_rerun_of_a_period_gives_the_same_files(demo: dict) -> None:
 
 
 def test_roster_list_sheet_shows_the_table_the_file_uses(tmp_path: Path) -> None:
-    from survey_fixtures import make_ctx, make_engine
-
     from canbao import survey
+    from tests.support.survey import make_ctx, make_engine
 
     cfg = _cfg(codes={"无参保意愿": "9/901"})
     eng = make_engine(villages=1)

@@ -6,7 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from test_registry_helpers import (
+
+from canbao.core.catalog import scalar
+from canbao.core.engine import DuckDBEngine, open_engine
+from canbao.core.errors import PeriodAborted, UsageError
+from canbao.registry import store as registry
+from tests.support.period import (
     DISTRICT,
     Period,
     config,
@@ -18,11 +23,6 @@ from test_registry_helpers import (
     register_inputs,
     run_period,
 )
-
-from canbao.core.catalog import scalar
-from canbao.core.engine import DuckDBEngine, open_engine
-from canbao.core.errors import PeriodAborted, UsageError
-from canbao.registry import store as registry
 
 P1, P2, P3 = "2026-10-15", "2026-10-31", "2026-11-15"
 ZHANG = make_id("1962-03-15", 11)
@@ -71,115 +71,110 @@ def test_person_ids_follow_sorted_id_order_not_row_order(tmp_path: Path) -> None
     assert _ids(e2) == ids
 
 
-def test_rerun_of_a_period_keeps_ids_and_replaces_its_rows(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_rerun_of_a_period_keeps_ids_and_replaces_its_rows(engine, tmp_path: Path) -> None:
     p = Period(population=_people(), enrollment=[enr_row(1, "张建国", ZHANG, "170", 1)])
-    first = run_period(e, p, P1, tmp_path / "a")
-    ids = _ids(e)
-    again = run_period(e, p, P1, tmp_path / "b")
-    assert _ids(e) == ids
+    first = run_period(engine, p, P1, tmp_path / "a")
+    ids = _ids(engine)
+    again = run_period(engine, p, P1, tmp_path / "b")
+    assert _ids(engine) == ids
     for name in first:
         assert first[name].read_bytes() == again[name].read_bytes(), name
-    assert scalar(e, "SELECT count(*) FROM registry_history") == 5
-    assert scalar(e, "SELECT count(*) FROM changelog") == 5  # 新增 ×5, once
-    assert scalar(e, "SELECT count(*) FROM person_ids") == 5
-    assert scalar(e, "SELECT count(*) FROM registry") == 5
+    assert scalar(engine, "SELECT count(*) FROM registry_history") == 5
+    assert scalar(engine, "SELECT count(*) FROM changelog") == 5  # 新增 ×5, once
+    assert scalar(engine, "SELECT count(*) FROM person_ids") == 5
+    assert scalar(engine, "SELECT count(*) FROM registry") == 5
 
 
-def test_new_people_get_the_next_numbers_and_ids_never_move(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    first = _ids(e)
+def test_new_people_get_the_next_numbers_and_ids_never_move(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    first = _ids(engine)
     newborn = make_id("2026-10-20", 52)
     later = _people() + [
         pop_row(6, "张小宝", newborn, "2026-10-20", "1", household="H0001"),
         pop_row(7, "李明", make_id("1950-01-01", 13), "1950-01-01", "1"),
     ]
-    run_period(e, Period(population=later), P2, tmp_path, exports=False)
-    ids = _ids(e)
+    run_period(engine, Period(population=later), P2, tmp_path, exports=False)
+    ids = _ids(engine)
     assert {k: ids[k] for k in first} == first
     assert ids["李明"] == "P430302-0000006" and ids["张小宝"] == "P430302-0000007"
 
 
-def test_hukou_wins_over_resident_and_both_rows_map_to_one_person(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_hukou_wins_over_resident_and_both_rows_map_to_one_person(engine, tmp_path: Path) -> None:
     rows = [
         pop_row(1, "陈志强", CHEN, "1990-12-01", "1", source="resident", village="430302001002"),
         pop_row(1, "陈志强", CHEN, "1990-12-01", "1"),
     ]
-    run_period(e, Period(population=rows), P1, tmp_path, exports=False)
-    got = e.query_df("SELECT population, village_code, file FROM persons").iloc[0].tolist()
+    run_period(engine, Period(population=rows), P1, tmp_path, exports=False)
+    got = engine.query_df("SELECT population, village_code, file FROM persons").iloc[0].tolist()
     assert got == ["hukou", "430302001001", "hukou.csv"]
-    assert scalar(e, "SELECT count(DISTINCT person_id) FROM person_records") == 1
-    assert scalar(e, "SELECT count(*) FROM person_records") == 2
+    assert scalar(engine, "SELECT count(DISTINCT person_id) FROM person_records") == 1
+    assert scalar(engine, "SELECT count(*) FROM person_records") == 2
 
 
-def test_corrected_name_keeps_person_id_and_logs_a_change(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _ids(e)["赵丽"]
+def test_corrected_name_keeps_person_id_and_logs_a_change(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _ids(engine)["赵丽"]
     rows = _people()
     rows[3] = pop_row(4, "赵莉", ZHAO, "1975-05-20", "2", household="H0003")
-    run_period(e, Period(population=rows), P2, tmp_path, exports=False)
-    assert _ids(e)["赵莉"] == before
-    assert _changes(e, P2) == [("赵莉", "变更", "name", "赵丽", "赵莉")]
+    run_period(engine, Period(population=rows), P2, tmp_path, exports=False)
+    assert _ids(engine)["赵莉"] == before
+    assert _changes(engine, P2) == [("赵莉", "变更", "name", "赵丽", "赵莉")]
 
 
-def test_corrected_id_keeps_person_id_and_records_the_new_id(tmp_path: Path) -> None:
+def test_corrected_id_keeps_person_id_and_records_the_new_id(engine, tmp_path: Path) -> None:
     wrong = CHEN[:14] + "039" + CHEN[17]  # 公安 corrected the 顺序码 in a later extract
     new_id = make_id("1990-12-01", 39)
     assert wrong != new_id
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _ids(e)["陈志强"]
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _ids(engine)["陈志强"]
     rows = _people()
     rows[2] = pop_row(3, "陈志强", new_id, "1990-12-01", "1", household="H0002")
-    run_period(e, Period(population=rows), P2, tmp_path, exports=False)
-    assert _ids(e)["陈志强"] == before
-    got = e.query_df(
+    run_period(engine, Period(population=rows), P2, tmp_path, exports=False)
+    assert _ids(engine)["陈志强"] == before
+    got = engine.query_df(
         "SELECT id_number, first_period FROM person_ids WHERE person_id = ? ORDER BY ALL", [before]
     )
     assert sorted(got["id_number"]) == sorted([CHEN, new_id])
-    assert ("陈志强", "变更", "id_number", CHEN, new_id) in _changes(e, P2)
+    assert ("陈志强", "变更", "id_number", CHEN, new_id) in _changes(engine, P2)
     # A third period with the corrected ID finds the person by ID directly.
-    run_period(e, Period(population=rows), P3, tmp_path, exports=False)
-    assert scalar(e, "SELECT resolved_by FROM persons WHERE person_id = ?", [before]) == "id"
+    run_period(engine, Period(population=rows), P3, tmp_path, exports=False)
+    assert scalar(engine, "SELECT resolved_by FROM persons WHERE person_id = ?", [before]) == "id"
 
 
-def test_homophone_name_and_new_id_together_match_by_pinyin(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _ids(e)["赵丽"]
+def test_homophone_name_and_new_id_together_match_by_pinyin(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _ids(engine)["赵丽"]
     rows = _people()
     rows[3] = pop_row(4, "赵莉", make_id("1975-05-20", 47), "1975-05-20", "2", household="H0003")
-    run_period(e, Period(population=rows), P2, tmp_path, exports=False)
-    assert _ids(e)["赵莉"] == before
-    assert scalar(e, "SELECT resolved_by FROM persons WHERE person_id = ?", [before]) == "corrected"
+    run_period(engine, Period(population=rows), P2, tmp_path, exports=False)
+    assert _ids(engine)["赵莉"] == before
+    assert (
+        scalar(engine, "SELECT resolved_by FROM persons WHERE person_id = ?", [before])
+        == "corrected"
+    )
 
 
-def test_an_id_less_person_keeps_their_id_across_periods(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _ids(e)["王小芳"]
+def test_an_id_less_person_keeps_their_id_across_periods(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _ids(engine)["王小芳"]
     rows = [dict(r, source_row=r["source_row"] + 10) for r in _people()]
-    run_period(e, Period(population=rows), P2, tmp_path, exports=False)
-    assert _ids(e)["王小芳"] == before
+    run_period(engine, Period(population=rows), P2, tmp_path, exports=False)
+    assert _ids(engine)["王小芳"] == before
     # ... and when 公安 later gives her an ID, she is still the same person.
     rows[4] = pop_row(15, "王小芳", make_id("2001-02-03", 62), "2001-02-03", "2", household="H0003")
-    run_period(e, Period(population=rows), P3, tmp_path, exports=False)
-    assert _ids(e)["王小芳"] == before
+    run_period(engine, Period(population=rows), P3, tmp_path, exports=False)
+    assert _ids(engine)["王小芳"] == before
 
 
-def test_ambiguous_correction_issues_a_new_person_id(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_ambiguous_correction_issues_a_new_person_id(engine, tmp_path: Path) -> None:
     twins = [
         pop_row(1, "李娜", make_id("2000-01-01", 2), "2000-01-01", "2", household="H9"),
         pop_row(2, "李娜", make_id("2000-01-01", 4), "2000-01-01", "2", household="H9"),
     ]
-    run_period(e, Period(population=twins), P1, tmp_path, exports=False)
+    run_period(engine, Period(population=twins), P1, tmp_path, exports=False)
     # Both IDs vanish and one new ID appears: two candidates, so no guess.
     run_period(
-        e,
+        engine,
         Period(
             population=[
                 pop_row(1, "李娜", make_id("2000-01-01", 6), "2000-01-01", "2", household="H9")
@@ -189,11 +184,10 @@ def test_ambiguous_correction_issues_a_new_person_id(tmp_path: Path) -> None:
         tmp_path,
         exports=False,
     )
-    assert list(_ids(e).values()) == ["P430302-0000003"]
+    assert list(_ids(engine).values()) == ["P430302-0000003"]
 
 
-def test_duplicate_person_under_two_ids_and_in_two_households(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_duplicate_person_under_two_ids_and_in_two_households(engine, tmp_path: Path) -> None:
     rows = _people() + [
         # 公安 registered 张建国 twice: another ID, another 户号 of the same village.
         pop_row(6, "张建国", make_id("1962-03-15", 13), "1962-03-15", "1", household="H0077"),
@@ -209,32 +203,31 @@ def test_duplicate_person_under_two_ids_and_in_two_households(tmp_path: Path) ->
             village="430302002001",
         ),
     ]
-    run_period(e, Period(population=rows), P1, tmp_path, exports=False)
-    df = e.query_df(
+    run_period(engine, Period(population=rows), P1, tmp_path, exports=False)
+    df = engine.query_df(
         "SELECT p.name, f.detail FROM findings f JOIN persons p USING (person_id) "
         "WHERE f.finding = 'DUPLICATE_PERSON' ORDER BY p.person_id"
     )
     assert list(df["name"]) == ["张建国", "陈志强"]  # 张建国's group on his first row
-    assert scalar(e, "SELECT count(*) FROM persons WHERE name = '陈志强'") == 1
+    assert scalar(engine, "SELECT count(*) FROM persons WHERE name = '陈志强'") == 1
     assert all("hukou.csv#" in d for d in df["detail"])
     assert "hukou.csv#1 " in df["detail"][0] and "hukou.csv#6 " in df["detail"][0]
     assert not any(ZHANG in d for d in df["detail"])  # IDs are masked in details
     assert (
         scalar(
-            e,
+            engine,
             "SELECT count(*) FROM findings WHERE finding = 'DUPLICATE_PERSON' AND source_row IS NULL",
         )
         == 2
     )
 
 
-def test_changelog_over_three_periods(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_changelog_over_three_periods(engine, tmp_path: Path) -> None:
     p1 = Period(population=_people(),
                 enrollment=[enr_row(1, "张建国", ZHANG, "170", 1), enr_row(2, "张建国", ZHANG, "390", 1),
                             enr_row(3, "刘桂英", LIU, "390", 1)])  # fmt: skip
-    run_period(e, p1, P1, tmp_path, exports=False)
-    assert {c[1] for c in _changes(e, P1)} == {"新增"}
+    run_period(engine, p1, P1, tmp_path, exports=False)
+    assert {c[1] for c in _changes(engine, P1)} == {"新增"}
     rows = _people()
     rows[1] = pop_row(2, "刘桂英", LIU, "1958-07-02", "2", household="H0001", life="deceased")
     rows[3] = pop_row(4, "赵丽", ZHAO, "1975-05-20", "2", household="H0003", life="moved_out")
@@ -242,8 +235,8 @@ def test_changelog_over_three_periods(tmp_path: Path) -> None:
     p2 = Period(population=rows,
                 enrollment=[enr_row(1, "张建国", ZHANG, "170", 4), enr_row(2, "张建国", ZHANG, "390", 1),
                             enr_row(3, "刘桂英", LIU, "390", 1), enr_row(4, "陈志强", CHEN, "390", 1)])  # fmt: skip
-    run_period(e, p2, P2, tmp_path, exports=False)
-    assert _changes(e, P2) == sorted(
+    run_period(engine, p2, P2, tmp_path, exports=False)
+    assert _changes(engine, P2) == sorted(
         [
             ("刘桂英", "死亡", "life_status", "alive", "deceased"),
             ("刘桂英", "变更", "pension_status", "not_insured", "not_applicable"),
@@ -260,26 +253,29 @@ def test_changelog_over_three_periods(tmp_path: Path) -> None:
         ]
     )
     # 王小芳 stays in the registry, unchanged, but not in the period's export.
-    row = e.query_df(
+    row = engine.query_df(
         "SELECT life_status, CAST(last_period AS VARCHAR) FROM registry WHERE name = '王小芳'"
     )
     assert row.iloc[0].tolist() == ["alive", P1]
     assert (
-        scalar(e, "SELECT count(*) FROM registry_history WHERE period = ?", [dt.date(2026, 10, 31)])
+        scalar(
+            engine,
+            "SELECT count(*) FROM registry_history WHERE period = ?",
+            [dt.date(2026, 10, 31)],
+        )
         == 4
     )
     # She comes back: 变更 (back after 取消), same person_id.
-    run_period(e, Period(population=_people()), P3, tmp_path, exports=False)
-    back = [c for c in _changes(e, P3) if c[0] == "王小芳"]
+    run_period(engine, Period(population=_people()), P3, tmp_path, exports=False)
+    back = [c for c in _changes(engine, P3) if c[0] == "王小芳"]
     assert back == [("王小芳", "变更", "population", None, "hukou")]
-    assert _ids(e)["王小芳"] == "P430302-0000005"
+    assert _ids(engine)["王小芳"] == "P430302-0000005"
 
 
-def test_survey_confirmation_is_logged(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_survey_confirmation_is_logged(engine, tmp_path: Path) -> None:
     p = Period(population=_people())
-    run_period(e, p, P1, tmp_path, exports=False)
-    pid = _ids(e)["陈志强"]
+    run_period(engine, p, P1, tmp_path, exports=False)
+    pid = _ids(engine)["陈志强"]
     p.survey_results = [
         {
             "person_id": pid,
@@ -289,8 +285,8 @@ def test_survey_confirmation_is_logged(tmp_path: Path) -> None:
             "medical_status": None,
         }
     ]
-    run_period(e, p, P2, tmp_path, exports=False)
-    assert ("陈志强", "调查确认", "registration", "survey", "surveyed") in _changes(e, P2)
+    run_period(engine, p, P2, tmp_path, exports=False)
+    assert ("陈志强", "调查确认", "registration", "survey", "surveyed") in _changes(engine, P2)
 
 
 def test_as_of_export_is_the_period_export_byte_for_byte(tmp_path: Path) -> None:
@@ -319,10 +315,9 @@ def _snapshot(e: DuckDBEngine) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("case", ["empty", "unusable_ids"])
-def test_period_aborted_leaves_the_registry_untouched(tmp_path: Path, case: str) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _snapshot(e)
+def test_period_aborted_leaves_the_registry_untouched(engine, tmp_path: Path, case: str) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _snapshot(engine)
     if case == "empty":
         bad = Period(population=[])
     else:  # 2 of 5 rows without a usable ID: 40% > 30%
@@ -337,48 +332,50 @@ def test_period_aborted_leaves_the_registry_untouched(tmp_path: Path, case: str)
             id_raw="4.30302196203E+17",
         )
         bad = Period(population=rows)
-    register_inputs(e, bad)
+    register_inputs(engine, bad)
     with pytest.raises(PeriodAborted):
-        registry.resolve_persons(e, config(max_share=0.3), context(P2, tmp_path))
-    assert _snapshot(e) == before
+        registry.resolve_persons(engine, config(max_share=0.3), context(P2, tmp_path))
+    assert _snapshot(engine) == before
 
 
-def test_unusable_share_threshold_comes_from_params(tmp_path: Path) -> None:
-    e = memory_engine()
+def test_unusable_share_threshold_comes_from_params(engine, tmp_path: Path) -> None:
     run_period(
-        e, Period(population=_people()), P1, tmp_path, cfg=config(max_share=0.25), exports=False
+        engine,
+        Period(population=_people()),
+        P1,
+        tmp_path,
+        cfg=config(max_share=0.25),
+        exports=False,
     )
-    assert scalar(e, "SELECT count(*) FROM persons") == 5  # 1 of 5 without ID = 20% ≤ 25%
-    register_inputs(e, Period(population=_people()))
+    assert scalar(engine, "SELECT count(*) FROM persons") == 5  # 1 of 5 without ID = 20% ≤ 25%
+    register_inputs(engine, Period(population=_people()))
     with pytest.raises(PeriodAborted, match="20.0%"):
-        registry.resolve_persons(e, config(max_share=0.10), context(P2, tmp_path))
+        registry.resolve_persons(engine, config(max_share=0.10), context(P2, tmp_path))
 
 
-def test_failed_commit_rolls_back_everything(tmp_path: Path) -> None:
-    e = memory_engine()
-    run_period(e, Period(population=_people()), P1, tmp_path, exports=False)
-    before = _snapshot(e)
+def test_failed_commit_rolls_back_everything(engine, tmp_path: Path) -> None:
+    run_period(engine, Period(population=_people()), P1, tmp_path, exports=False)
+    before = _snapshot(engine)
     rows = _people()[:3]
-    register_inputs(e, Period(population=rows))
+    register_inputs(engine, Period(population=rows))
     ctx = context(P2, tmp_path)
-    registry.resolve_persons(e, config(), ctx)
-    e.execute("DROP TABLE IF EXISTS findings")  # classify never ran: the commit must fail
-    e.execute(
+    registry.resolve_persons(engine, config(), ctx)
+    engine.execute("DROP TABLE IF EXISTS findings")  # classify never ran: the commit must fail
+    engine.execute(
         "CREATE OR REPLACE TABLE person_status AS SELECT person_id, 'x' AS pension_status, "
         "'x' AS medical_status, 'x' AS registration FROM persons"
     )
     with pytest.raises(Exception, match="findings"):
-        registry.commit_period(e, config(), ctx)
-    assert _snapshot(e) == before
+        registry.commit_period(engine, config(), ctx)
+    assert _snapshot(engine) == before
 
 
-def test_person_id_format() -> None:
+def test_person_id_format(engine) -> None:
     assert DISTRICT == "430302"
     sql = registry.last_sequence_sql()
-    e = memory_engine()
-    registry.ensure_registry_tables(e)
-    e.execute(
+    registry.ensure_registry_tables(engine)
+    engine.execute(
         "INSERT INTO person_ids VALUES ('P430302-0000041', NULL, DATE '2026-10-15'), "
         "('P430321-0000099', NULL, DATE '2026-10-15')"
     )
-    assert scalar(e, sql, ["P430302-%"]) == 41
+    assert scalar(engine, sql, ["P430302-%"]) == 41

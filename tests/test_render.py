@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from test_bulletin_data import P2, build_small
 
 from canbao.core import fonts
 from canbao.core.config import BulletinConfig, Config
 from canbao.core.engine import DuckDBEngine
 from canbao.report import bulletin, charts, render
+from tests.support.bulletin import P2, build_small
 
 CFG = Config(
     district_code="430302",
@@ -187,7 +187,7 @@ def test_fontconfig_is_hermetic():
     assert fonts.font_path().name == "NotoSansCJK-Regular.ttc"
 
 
-def test_matplotlib_draws_chinese_with_the_pip_font():
+def test_matplotlib_draws_chinese_with_the_pip_font(engine):
     from matplotlib import font_manager as fm
 
     fonts.setup_matplotlib()
@@ -197,14 +197,13 @@ def test_matplotlib_draws_chinese_with_the_pip_font():
     assert len(pip_faces) == len({(f.name, f.style, f.weight) for f in pip_faces})
     found = fm.findfont(fm.FontProperties(family=fonts.FAMILY), fallback_to_default=False)
     assert Path(found).name == fonts.FONT_FILE
-    eng = DuckDBEngine()
-    build_small(eng)
-    table = bulletin.district_table(eng, P2, CFG)
+    build_small(engine)
+    table = bulletin.district_table(engine, P2, CFG)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" would raise
         png = charts.png_bytes(charts.coverage_by_unit(table, "各乡镇街道参保率"))
         charts.png_bytes(charts.survey_completion(table))
-        charts.png_bytes(charts.trend(bulletin.trend_table(eng, P2)))
+        charts.png_bytes(charts.trend(bulletin.trend_table(engine, P2)))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert png == charts.png_bytes(charts.coverage_by_unit(table, "各乡镇街道参保率"))
 

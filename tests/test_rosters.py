@@ -9,15 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from survey_fixtures import (
-    DISTRICT,
-    FORMULA_NAMES,
-    build_registry,
-    fixture_places,
-    make_cfg,
-    make_ctx,
-    make_engine,
-)
 
 from canbao import survey
 from canbao.core.xlsx import put, save_workbook_fixed
@@ -26,6 +17,15 @@ from canbao.survey.rosters import (
     REASONS,
     ROSTER_COLUMNS,
     batch_label,
+)
+from tests.support.survey import (
+    DISTRICT,
+    FORMULA_NAMES,
+    build_registry,
+    fixture_places,
+    make_cfg,
+    make_ctx,
+    make_engine,
 )
 
 P1 = dt.date(2026, 1, 31)

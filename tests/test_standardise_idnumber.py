@@ -22,7 +22,6 @@ from canbao.clean.idnumber import (
     validate_id,
     validate_ids,
 )
-from canbao.core.engine import DuckDBEngine
 
 VALID = [
     "11010519491231002X",
@@ -291,13 +290,6 @@ def test_validate_ids_empty():
 
 
 # ---------------------------------------------------------------- SQL twins
-
-
-@pytest.fixture(scope="module")
-def engine():
-    eng = DuckDBEngine(None)
-    yield eng
-    eng.close()
 
 
 def test_sql_check_char_and_validity_on_standard_vectors(engine):

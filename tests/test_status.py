@@ -1,6 +1,6 @@
 """``canbao status``: each period's state by the same test ``canbao run`` uses to skip it.
 
-The district stage is the stand-in of test_orchestrate (fast, no pipeline); status
+The district stage is the stand-in of tests/support/orchestrate.py (fast, no pipeline); status
 itself runs as the user runs it, ``canbao status`` in a subprocess.
 """
 
@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_orchestrate import DISTRICT, PARAMS, PEOPLE, FakeStage, write_period
-
 from canbao.run.orchestrate import RunRequest, run_request
 from canbao.run.status import district_status
+from tests.support.orchestrate import DISTRICT, PARAMS, PEOPLE, FakeStage, write_period
 
 
 class FailingOn(FakeStage):

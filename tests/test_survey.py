@@ -10,7 +10,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from survey_fixtures import (
+
+from canbao import survey
+from canbao.core.engine import DuckDBEngine
+from tests.support.survey import (
     DISTRICT,
     build_registry,
     fill_roster,
@@ -18,9 +21,6 @@ from survey_fixtures import (
     make_ctx,
     make_engine,
 )
-
-from canbao import survey
-from canbao.core.engine import DuckDBEngine
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 V1 = "430302001001"  # 雨湖路社区居委会 of 雨湖路街道

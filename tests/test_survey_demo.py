@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
-from registry_fixtures import PERSON_COLUMNS, STATUS_COLUMNS
-from survey_fixtures import DISTRICT, build_registry, make_cfg, make_ctx
 
 from canbao import survey
-from canbao.core.engine import DuckDBEngine
 from canbao.demo.returns import write_demo_returns
 from canbao.survey.rosters import ROSTER_COLUMNS
+from tests.support.registry_tables import PERSON_COLUMNS, STATUS_COLUMNS
+from tests.support.survey import DISTRICT, build_registry, make_cfg, make_ctx
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 
@@ -31,25 +30,24 @@ def _truth(tmp_path):
     return reg, pop, truth
 
 
-def test_demo_returns_import_as_promised(tmp_path):
+def test_demo_returns_import_as_promised(engine, tmp_path):
     reg, pop, truth = _truth(tmp_path)
-    eng = DuckDBEngine()
-    eng.register_df("registry", reg)
-    eng.execute("ALTER TABLE registry ALTER birth_date TYPE DATE")
-    eng.register_df("population", pop)
+    engine.register_df("registry", reg)
+    engine.execute("ALTER TABLE registry ALTER birth_date TYPE DATE")
+    engine.register_df("population", pop)
     cfg = make_cfg()
-    survey.issue_rosters(eng, cfg, make_ctx(tmp_path, P1))
+    survey.issue_rosters(engine, cfg, make_ctx(tmp_path, P1))
     ctx2 = make_ctx(tmp_path, P2)
     expected = write_demo_returns(ctx2.period_dir, truth, DISTRICT, seed=7)
     files = sorted((ctx2.period_dir / "survey_returns").glob("*.xlsx"))
     assert [f.name for f in files] == ["430302001_雨湖路街道.xlsx", "430302100_鹤岭镇.xlsx"]
     ws = openpyxl.load_workbook(files[0])["花名册"]
     assert [c.value for c in ws[3]] == [c.header for c in ROSTER_COLUMNS]
-    res = survey.import_returns(eng, cfg, ctx2, commit=True)
-    got = eng.query_df("SELECT person_id, outcome FROM survey_results")
+    res = survey.import_returns(engine, cfg, ctx2, commit=True)
+    got = engine.query_df("SELECT person_id, outcome FROM survey_results")
     got = dict(zip(got["person_id"].str.replace("P430302-", "K"), got["outcome"], strict=True))
     assert got == expected.accepted
-    rej = eng.query_df("SELECT file, source_row, person_id FROM survey_rejects")
+    rej = engine.query_df("SELECT file, source_row, person_id FROM survey_rejects")
     got_rej = sorted(
         zip(
             rej["file"],
@@ -61,7 +59,7 @@ def test_demo_returns_import_as_promised(tmp_path):
     assert got_rej == sorted(expected.rejected) and len(got_rej) == res["rejected"]
     n_survey = int((reg["registration"] == "survey").sum())
     assert res["rows"] == n_survey and res["rejected"] + res["not_returned"] > 0
-    eng.close()
+    engine.close()
 
 
 def test_demo_returns_deterministic(tmp_path):

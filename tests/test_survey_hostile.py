@@ -1,6 +1,6 @@
 """Hostile survey returns: every returned row accounted for, whatever the township did.
 
-The corpus (``survey_hostile_corpus``) starts each case from a roster canbao really
+The corpus (``tests.support.survey_hostile_corpus``) starts each case from a roster canbao really
 issued and damages it as township staff do. For every case the import must:
 
 - put the accepted rows in ``survey_results`` with the values the officer meant;
@@ -34,11 +34,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from survey_fixtures import make_cfg, make_ctx, make_engine
-from survey_hostile_corpus import CASES, Expect, Kit
 
 from canbao import survey
 from canbao.core.engine import DuckDBEngine
+from tests.support.survey import make_cfg, make_ctx, make_engine
+from tests.support.survey_hostile_corpus import CASES, Expect, Kit
 
 P1, P2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
 TABLES = ("survey_results", "survey_tasks", "survey_rejects", "survey_return_rows")

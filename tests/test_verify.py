@@ -5,28 +5,28 @@ from __future__ import annotations
 import json
 
 import nbformat
-from test_orchestrate import PEOPLE, district  # noqa: F401 - fixture
 
 from canbao.run import manifest as mf
 from canbao.run.orchestrate import RunRequest, run_request
 from canbao.run.verify import notebook_outputs, sanitise, verify
+from tests.support.orchestrate import PEOPLE, write_period
 
 
-def test_rerun_is_byte_identical_and_verify_spots_tampering(district, capsys):  # noqa: F811
+def test_rerun_is_byte_identical_and_verify_spots_tampering(stand_in_district, capsys):
     # one township only, to keep the kernel starts few
-    from test_orchestrate import write_period
-
-    write_period(district["raw"].parent, "2026-01-15", [p for p in PEOPLE if p[1] == "430321100"])
+    write_period(
+        stand_in_district["raw"].parent, "2026-01-15", [p for p in PEOPLE if p[1] == "430321100"]
+    )
     req = RunRequest(
-        district["raw"],
-        district["out"],
-        district["params"],
+        stand_in_district["raw"],
+        stand_in_district["out"],
+        stand_in_district["params"],
         workers=1,
-        notebook_dir=district["nb"],
+        notebook_dir=stand_in_district["nb"],
         progress=False,
     )
     assert run_request(req)[0] == 0
-    out = district["out"] / "430321" / "2026-01-15"
+    out = stand_in_district["out"] / "430321" / "2026-01-15"
     first = mf.read_manifest(out)
     assert {o["file"] for o in first["outputs"]} == {
         "exports/registry.csv",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_exports import LIU, STRANGER, ZHANG, _engine, _period
-from test_registry_helpers import context, run_period
 
 from canbao.core.privacy import mask_id
 from canbao.survey import worklists as wl
+from tests.support.exports import LIU, STRANGER, ZHANG, ingest_tables, three_people
+from tests.support.period import context, run_period
 
 TOWNS = {"430302001": "雨湖路街道"}
 
@@ -19,8 +19,8 @@ TOWNS = {"430302001": "雨湖路街道"}
 @pytest.fixture(scope="module")
 def lists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     root = tmp_path_factory.mktemp("worklists")
-    engine = _engine()
-    run_period(engine, _period(), "2026-10-31", root)
+    engine = ingest_tables()
+    run_period(engine, three_people(), "2026-10-31", root)
     out = root / "rosters"
     n = wl.write_work_lists(engine, out, context("2026-10-31", root), TOWNS, "雨湖区", "pw")
     files = sorted(out.rglob("*_清理清单.xlsx"))
@@ -90,8 +90,8 @@ def test_result_drop_down_protection_and_print_setup(lists) -> None:  # noqa: AN
 
 
 def test_same_inputs_same_bytes(lists, tmp_path: Path) -> None:  # noqa: ANN001
-    engine = _engine(order=-1)
-    run_period(engine, _period(order=-1), "2026-10-31", tmp_path)
+    engine = ingest_tables(order=-1)
+    run_period(engine, three_people(order=-1), "2026-10-31", tmp_path)
     out = tmp_path / "rosters"
     wl.write_work_lists(engine, out, context("2026-10-31", tmp_path), TOWNS, "雨湖区", "pw")
     again = sorted(out.rglob("*_清理清单.xlsx"))

@@ -6,7 +6,7 @@ opened and saved with openpyxl as Excel would, or re-encoded as Excel's CSV), an
 says what the import must make of them. Its docstring says what a township clerk
 would expect where the contract is silent.
 
-The world (``survey_fixtures``): batch 1 issued on 2026-01-31 for two towns,
+The world (``tests.support.survey``): batch 1 issued on 2026-01-31 for two towns,
 雨湖路街道 (430302001: villages …001001-003) and 鹤岭镇 (430302100: …100001-003);
 the returns are imported on 2026-02-28. Village 430302001001 has 8 people, the first
 four with names that look like formulas (=HYPERLINK…, +张三, -李四, @王五).
@@ -26,7 +26,8 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
-from survey_fixtures import id_number
+
+from tests.support.survey import id_number
 
 T1, T2 = "430302001", "430302100"
 V1, V2, V3 = "430302001001", "430302001002", "430302001003"

@@ -1,0 +1,2 @@
+"""Helpers the tests share that are not fixtures (builders of rows, tables, periods and
+damaged files); fixtures live in ``tests/conftest.py``."""
