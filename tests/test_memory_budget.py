@@ -11,7 +11,7 @@ import pytest
 
 from canbao.core.config import EngineConfig, load_config
 from canbao.core.context import period_context
-from canbao.core.engine import open_registry_db
+from canbao.core.engine import duckdb_memory_limit, open_registry_db
 from canbao.demo import generate
 from canbao.run import manifest as mf
 from canbao.run.pipeline import run_period
@@ -56,9 +56,10 @@ def test_good_budget_values_are_accepted(tmp_path):
 def test_a_registry_connection_gets_the_budget_and_its_own_spill_folder(tmp_path):
     db = tmp_path / "reports" / DISTRICT / "registry.duckdb"
     db.parent.mkdir(parents=True)
-    a = open_registry_db(db, EngineConfig(memory_limit="300MiB", threads=1))
-    b = open_registry_db(db.with_name("other.duckdb"), EngineConfig(memory_limit="300MiB"))
+    a = open_registry_db(db, EngineConfig(memory_limit="600MiB", threads=1))
+    b = open_registry_db(db.with_name("other.duckdb"), EngineConfig(memory_limit="600MiB"))
     limit = a.scalar("SELECT current_setting('memory_limit')")
+    # DuckDB gets its share of the process's budget; the rest is Python's.
     assert limit.replace(" ", "") in {"300.0MiB", "314.5MB", "300MiB"}, limit
     assert a.scalar("SELECT current_setting('threads')") == 1
     spill = Path(a.scalar("SELECT current_setting('temp_directory')"))
@@ -67,6 +68,13 @@ def test_a_registry_connection_gets_the_budget_and_its_own_spill_folder(tmp_path
     a.close()
     b.close()
     assert not spill.exists()  # removed with its connection
+
+
+@pytest.mark.parametrize(
+    ("budget", "duckdb"), [("2GiB", "1024MiB"), ("512MiB", "256MiB"), ("1GB", "476MiB"), ("", None)]
+)
+def test_duckdb_gets_half_the_budget(budget, duckdb):
+    assert duckdb_memory_limit(budget) == duckdb
 
 
 def test_duckdb_default_means_no_limit_set(tmp_path):
@@ -109,7 +117,7 @@ def test_outputs_are_byte_identical_under_a_tight_budget(tmp_path):
     (period,) = generate(DISTRICT, people=600, seed=9, raw_root=tmp_path / "raw",
                          truth_root=tmp_path / "truth", periods=1)  # fmt: skip
     free = _run(period, tmp_path / "free", EngineConfig(memory_limit=""))
-    tight = _run(period, tmp_path / "tight", EngineConfig(memory_limit="96MiB", threads=1))
+    tight = _run(period, tmp_path / "tight", EngineConfig(memory_limit="192MiB", threads=1))
     assert any(f.startswith("exports/") for f in free)
     assert any(f.startswith("rosters/") for f in free)
     assert tight == free

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -289,6 +290,40 @@ def _check_spark_runtime() -> None:
         raise RuntimeError("linkage.engine: spark needs Java 17 (java on PATH or JAVA_HOME)")
 
 
+# The budget is for the whole process; DuckDB's memory_limit bounds only its own buffer
+# manager (table blocks it caches, hash tables, sorts). The rest of the process is
+# Python: the interpreter and its libraries (about 0.4 GiB in a kernel with pandas,
+# Arrow and Splink), one file's Arrow table at ingest, one batch of an export, one
+# workbook being built. DuckDB gets this share of the budget; the rest is left for them.
+DUCKDB_SHARE = 0.5
+_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def size_bytes(size: str) -> int:
+    """``"2GiB"`` → 2147483648 (the units ``engine.memory_limit`` accepts)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", size)
+    if not m or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"not a size: {size!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def duckdb_memory_limit(budget: str) -> str | None:
+    """DuckDB's share of a process's budget (``None``: no budget, DuckDB's own default)."""
+    if not budget.strip():
+        return None
+    return f"{max(1, size_bytes(budget) * DUCKDB_SHARE // 2**20):.0f}MiB"
+
+
 def open_registry_db(
     path: Path | str, settings: EngineConfig | None = None, *, read_only: bool = False
 ) -> DuckDBEngine:
@@ -296,14 +331,14 @@ def open_registry_db(
 
     Every connection a run opens (the district stage, the township and bulletin
     kernels, Splink's work on the same connection) comes through here, so each gets
-    the memory limit, its own spill folder under the output root (default: beside the
+    DuckDB's share of the budget (:data:`DUCKDB_SHARE`), its own spill folder under the output root (default: beside the
     registry, ``<district>/duckdb_tmp``) and the thread count."""
     settings = settings or EngineConfig()
     spill = Path(settings.temp_directory or Path(path).parent / "duckdb_tmp")
     return DuckDBEngine(
         path,
         threads=settings.threads or None,
-        memory_limit=settings.memory_limit.strip() or None,
+        memory_limit=duckdb_memory_limit(settings.memory_limit),
         temp_directory=spill,
         read_only=read_only,
     )

@@ -8,6 +8,7 @@ Every data row is either loaded or rejected (``rows_read = rows_loaded + rows_re
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -408,7 +409,8 @@ def pick_sheet(path: Path, raw: RawFile, extract: Extract, cfg: Config) -> RawFi
     return others[0] if others and not first else raw
 
 
-def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Loaded]:
+def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> Iterator[_Loaded]:
+    """The extract's files, read and checked one at a time."""
     paths = find_extract_files(ctx.period_dir, extract)
     if not paths and extract.required:
         raise InputError(
@@ -418,7 +420,6 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
             extract=extract.name,
             folder=ctx.period_dir,
         )
-    out = []
     for path in paths:
         file = path.relative_to(ctx.period_dir).as_posix()
         raw = pick_sheet(path, read_file(path, file), extract, cfg)
@@ -431,27 +432,26 @@ def _read_extract(cfg: Config, ctx: PeriodContext, extract: Extract) -> list[_Lo
         fmt = f"csv {raw.encoding}" if raw.encoding else "xlsx"
         if raw.sheet_index:
             fmt += f" sheet {raw.sheet}"
-        out.append(
-            _Loaded(extract.name, file, fmt, rows_read, loaded.num_rows, rejects, extras, loaded)
-        )
-    return out
+        yield _Loaded(extract.name, file, fmt, rows_read, loaded.num_rows, rejects, extras, loaded)
 
 
 # ------------------------------------------------------------------ SQL
 
 
-def create_raw_sql(extract: Extract) -> str:
-    """Empty ``raw_<extract>``: canonical columns as VARCHAR, then file, source_row INTEGER."""
+def create_raw_sql(extract: Extract, table: str | None = None) -> str:
+    """Empty ``raw_<extract>`` (or ``table``): canonical columns as VARCHAR, then file,
+    source_row INTEGER."""
     defs = [f'"{c}" VARCHAR' for c in extract.columns.values()]
     defs += ["file VARCHAR", "source_row INTEGER"]
-    return f'CREATE OR REPLACE TABLE "{raw_table_name(extract)}" ({", ".join(defs)})'
+    return f'CREATE OR REPLACE TABLE "{table or raw_table_name(extract)}" ({", ".join(defs)})'
 
 
-def insert_raw_sql(extract: Extract, view: str) -> str:
-    """Append one file's rows in file order; the file name is parameter 1."""
+def insert_raw_sql(extract: Extract, view: str, table: str | None = None) -> str:
+    """Append one file's rows in file order (to ``raw_<extract>`` or ``table``); the file
+    name is parameter 1."""
     cols = ", ".join(f'"{c}"' for c in extract.columns.values())
     return (
-        f'INSERT INTO "{raw_table_name(extract)}" SELECT {cols}, CAST(? AS VARCHAR), '
+        f'INSERT INTO "{table or raw_table_name(extract)}" SELECT {cols}, CAST(? AS VARCHAR), '
         f'CAST(source_row AS INTEGER) FROM "{view}" ORDER BY source_row'
     )
 
@@ -501,19 +501,44 @@ def _with_arrow(engine: Engine, view: str, table: pa.Table, sql: str, params: li
 # ------------------------------------------------------------------ stage
 
 
+def staging_table_name(extract: Extract) -> str:
+    """Where a file's rows wait until every file of the period has been read and checked."""
+    return f"_ingest_{raw_table_name(extract)}"
+
+
 def load_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> pd.DataFrame:
     """Read every extract of the period; replace raw_*, rejects, reconciliation; return the latter.
 
-    Nothing is written until every file has been read and checked; the tables are then
-    replaced in one transaction. A spreadsheet in the period folder that is no extract is
-    refused by name: its rows would otherwise be lost without a word.
+    Nothing replaces a table until every file has been read and checked: each file's rows
+    go into a staging table as soon as the file is checked (so only one file sits in
+    memory at a time, not a million-person district's every extract), and the staging
+    tables take the raw tables' names in one transaction at the end. A bad file leaves
+    the previous period's tables as they were. A spreadsheet in the period folder that is
+    no extract is refused by name: its rows would otherwise be lost without a word.
     """
     stray = unexpected_files(ctx.period_dir, EXTRACTS)
     if stray:
         file, code, fields = stray[0]
         raise InputError(file, code, **fields)
-    loaded = {extract.name: _read_extract(cfg, ctx, extract) for extract in EXTRACTS}
-    parts = [x for xs in loaded.values() for x in xs]
+    try:
+        parts: list[_Loaded] = []
+        for extract in EXTRACTS:
+            engine.execute(create_raw_sql(extract, staging_table_name(extract)))
+            for part in _read_extract(cfg, ctx, extract):
+                assert part.table is not None
+                sql = insert_raw_sql(extract, "_ingest_rows", staging_table_name(extract))
+                _with_arrow(engine, "_ingest_rows", part.table, sql, [part.file])
+                part.table = None  # free it as soon as it is in the database
+                parts.append(part)
+        _commit(engine, parts)
+    finally:
+        for extract in EXTRACTS:
+            engine.execute(f'DROP TABLE IF EXISTS "{staging_table_name(extract)}"')
+    return _reconciliation(parts)
+
+
+def _commit(engine: Engine, parts: list[_Loaded]) -> None:
+    """The staged rows become ``raw_*``; ``rejects`` and ``reconciliation`` are replaced."""
     recon = _reconciliation(parts)
     rejects = pa.concat_tables(
         [REJECT_SCHEMA.empty_table(), *(x.rejects for x in parts)]
@@ -532,12 +557,10 @@ def load_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> pd.DataFrame
     engine.execute("BEGIN TRANSACTION")
     try:
         for extract in EXTRACTS:
-            engine.execute(create_raw_sql(extract))
-            for part in loaded[extract.name]:
-                assert part.table is not None
-                view = "_ingest_rows"
-                _with_arrow(engine, view, part.table, insert_raw_sql(extract, view), [part.file])
-                part.table = None  # free it as soon as it is in the database
+            engine.execute(f'DROP TABLE IF EXISTS "{raw_table_name(extract)}"')
+            engine.execute(
+                f'ALTER TABLE "{staging_table_name(extract)}" RENAME TO "{raw_table_name(extract)}"'
+            )
         _with_arrow(engine, "_ingest_rejects", rejects, create_rejects_sql("_ingest_rejects"), [])
         _with_arrow(
             engine, "_ingest_recon", recon_arrow, create_reconciliation_sql("_ingest_recon"), []
@@ -546,7 +569,6 @@ def load_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> pd.DataFrame
     except BaseException:
         engine.execute("ROLLBACK")
         raise
-    return recon
 
 
 def _reconciliation(parts: list[_Loaded]) -> pd.DataFrame:
