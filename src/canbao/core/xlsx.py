@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +75,17 @@ def save_workbook_fixed(
         names = src.namelist()
         for name in sorted(names) if sort_entries else names:  # "[Content_Types].xml" first
             data = src.read(name)
-            if name in fast:
-                data = fast[name].splice(data)
             out = zipfile.ZipInfo(name, date_time=stamp)
             out.compress_type = zipfile.ZIP_DEFLATED
             out.external_attr = 0o600 << 16
-            dst.writestr(out, data, compresslevel=6)
+            if name not in fast:
+                dst.writestr(out, data, compresslevel=6)
+                continue
+            # A big sheet streams in: the bytes writestr would give, never whole in memory.
+            out._compresslevel = 6  # what writestr(compresslevel=6) sets
+            with dst.open(out, "w") as fh:
+                for chunk in fast[name].splice_chunks(data):
+                    fh.write(chunk)
     return path
 
 
@@ -104,7 +109,7 @@ class FastRows:
 
     def __init__(self, ws: Worksheet) -> None:
         self.ws = ws
-        self.parts: list[str] = []
+        self.parts: list[bytes] = []  # one row's XML each, UTF-8
         self.max_row = 0
         self.max_col = 0
         self.merges: list[str] = []
@@ -176,19 +181,26 @@ class FastRows:
                 f"{xml_escape(v)}</t></is></c>"
             )
         out.append("</row>")
-        self.parts.append("".join(out))
+        self.parts.append("".join(out).encode("utf-8"))  # bytes: half a str's size for 汉字
         self.max_row = max(self.max_row, r)
         self.max_col = max(self.max_col, len(values))
 
     def splice(self, xml: bytes) -> bytes:
         """The worksheet part openpyxl wrote, with these rows and merges added."""
+        return b"".join(self.splice_chunks(xml))
+
+    def splice_chunks(self, xml: bytes, rows_per_chunk: int = 10_000) -> Iterator[bytes]:
+        """:meth:`splice`'s bytes in pieces, so a 200,000-row sheet is never one string.
+
+        The sheet's own XML is spliced around a marker (a NUL, which XML cannot hold),
+        then split there: the rows stream in between, as stored.
+        """
         text = xml.decode("utf-8")
-        rows = "".join(self.parts)
         if "</sheetData>" in text:
-            text = text.replace("</sheetData>", rows + "</sheetData>", 1)
+            text = text.replace("</sheetData>", _ROWS_MARK + "</sheetData>", 1)
         else:
             text = re.sub(
-                r"<sheetData\s*/>", lambda _: f"<sheetData>{rows}</sheetData>", text, count=1
+                r"<sheetData\s*/>", lambda _: f"<sheetData>{_ROWS_MARK}</sheetData>", text, count=1
             )
         if self.merges:
             text = _add_merges(text, self.merges)
@@ -201,7 +213,14 @@ class FastRows:
             text,
             count=1,
         )
-        return text.encode("utf-8")
+        head, tail = text.split(_ROWS_MARK, 1)
+        yield head.encode("utf-8")
+        for i in range(0, len(self.parts), rows_per_chunk):
+            yield b"".join(self.parts[i : i + rows_per_chunk])
+        yield tail.encode("utf-8")
+
+
+_ROWS_MARK = "\x00canbao-rows\x00"
 
 
 # Elements a worksheet may have after <mergeCells>, in schema order (ECMA-376 CT_Worksheet).

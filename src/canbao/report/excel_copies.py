@@ -124,9 +124,11 @@ def write_excel_copy(
     parts = list(_chunk_paths(csv_path, out_dir, rows_per_file))
     written = []
     for (header, rows), path in zip(_chunks(csv_path, rows_per_file), parts, strict=False):
-        masked = [[mask_cell(c, v) for c, v in zip(header, r, strict=False)] for r in rows]
+        for r in rows:  # masked in place: one copy of the chunk in memory, not two
+            r[:] = [mask_cell(c, v) for c, v in zip(header, r, strict=False)]
         titles = [column_title(c) for c in header]
-        written.append(write_text_table(path, titles, masked, fixed_time(period), sheet=sheet))
+        written.append(write_text_table(path, titles, rows, fixed_time(period), sheet=sheet))
+        del rows
     return written
 
 
