@@ -12,7 +12,9 @@ a subprocess, the way a statistician runs it. Printed per run:
 * per phase (the district notebook; then townships and bulletins): wall, and the
   largest process and the sum over the process tree, polled every 0.2 s (psutil);
 * in all: wall, CPU of every process (``wait4``'s rusage, children included) and the
-  maximum RSS of any process (rusage, the figure ``/usr/bin/time -v`` prints).
+  maximum RSS of any process: the largest of rusage's (the figure ``/usr/bin/time -v``
+  prints), the stage records' peaks and the polled sizes (the stage records reset the
+  kernel's peak mark, and with it its rusage figure).
 
 ``--budget`` values are ``engine.memory_limit`` params (``2GiB``, ``512MiB``…),
 ``duckdb-default`` (no limit set: DuckDB takes 80 % of the machine) or ``none`` (no
@@ -193,9 +195,15 @@ def print_run(people: int, figs: RunFigures) -> None:
             f"   phase {ph.name:22s} {ph.end - ph.start:8.1f} s wall, largest process "
             f"{_gib(ph.max_proc)}, process tree {_gib(ph.max_tree)}"
         )
+    # The stage records reset the kernel's peak mark (clear_refs), which resets its
+    # ru_maxrss too: the largest of rusage, the stage peaks and the polled sizes is the figure.
+    stage_peak = max((int(s["peak_rss"]) for s in stages), default=0)
+    polled = max((ph.max_proc for ph in figs.phases), default=0)
+    peak = max(figs.max_rss, stage_peak, polled)
     print(
         f"   in all: {figs.wall:.1f} s wall, {figs.cpu:.1f} s CPU, max RSS of any process "
-        f"{_gib(figs.max_rss)} (largest seen: {figs.biggest})",
+        f"{_gib(peak)} (rusage {_gib(figs.max_rss)}, district stage {_gib(stage_peak)}, "
+        f"polled {_gib(polled)}; largest seen: {figs.biggest})",
         flush=True,
     )
 
