@@ -347,22 +347,8 @@ def _split_repeated(loaded: pa.Table, t: pa.Table, file: str) -> tuple[pa.Table,
     """
     if loaded.num_rows < 2:
         return loaded, REJECT_SCHEMA.empty_table()
-    rows = pc.subtract(loaded.column("source_row"), 1)
-    cells = [pc.take(t.column(j), rows) for j in range(t.num_columns)]
-    key = pc.binary_join_element_wise(
-        *cells, "\x1f", null_handling="replace", null_replacement="\x00"
-    )
-    # Dictionary codes count up in order of first appearance, in Arrow (a 2.5M-row
-    # enrollment file as Python strings would take a gigabyte).
-    encoded = pc.dictionary_encode(key)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    del key
-    codes = encoded.indices.to_numpy()
-    del encoded
-    _, first = np.unique(codes, return_index=True)  # every code 0..k-1 occurs: first[code]
-    first_of = first[codes]
-    repeat = first_of != np.arange(len(codes))
+    first_of = _first_equal_row(t, pc.subtract(loaded.column("source_row"), 1))
+    repeat = first_of != np.arange(len(first_of))
     if not repeat.any():
         return loaded, REJECT_SCHEMA.empty_table()
     source = loaded.column("source_row").to_numpy()
@@ -377,6 +363,37 @@ def _split_repeated(loaded: pa.Table, t: pa.Table, file: str) -> tuple[pa.Table,
         schema=REJECT_SCHEMA,
     )
     return loaded.filter(pa.array(~repeat)), rejects
+
+
+def _first_equal_row(t: pa.Table, rows: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """For each of ``rows`` of ``t``, the position (in ``rows``) of the first row equal to it
+    in every cell (itself when it is the first).
+
+    Each column is reduced to integer codes (Arrow's dictionary encoding, NULL its own
+    code), one column at a time; the rows' code tuples are then sorted and compared. A
+    2.5M-row file costs a few integer arrays, never a copy of its text.
+    """
+    keys = []
+    for j in range(t.num_columns):
+        col = t.column(j)
+        if len(rows) != t.num_rows:
+            col = pc.take(col, rows)
+        encoded = pc.dictionary_encode(col)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        keys.append(pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64))
+        del col, encoded
+    n = len(rows)
+    if not keys:
+        return np.arange(n)
+    order = np.lexsort(keys)  # stable: equal rows stay in file order
+    new_group = np.ones(n, dtype=bool)
+    if n > 1:
+        new_group[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
+    starts = order[new_group]  # the first (lowest) row of each group of equal rows
+    first_of = np.empty(n, dtype=np.int64)
+    first_of[order] = starts[np.cumsum(new_group) - 1]
+    return first_of
 
 
 def _maps(raw: RawFile, extract: Extract, cfg: Config) -> bool:
