@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from canbao.core import refdata
+from canbao.core import places, refdata
 
 if TYPE_CHECKING:
     from canbao.core.config import Config
@@ -373,30 +373,11 @@ def scope_name(engine: Engine, cfg: Config, township_code: str = "") -> str:
 
 
 def unit_names(engine: Engine, cfg: Config | None, level: Level) -> dict[str, str]:
-    """Code → name: params override, then the hukou extract's names, then the bundled list."""
-    names: dict[str, str] = {}
-    if cfg is not None:
-        ref = (
-            refdata.townships(cfg.district_code)
-            if level == "township"
-            else refdata.villages(cfg.district_code)
-        )
-        names.update(dict(zip(ref["code"], ref["name"], strict=True)))
-    if engine.table_exists("population"):
-        code_col, name_col = (
-            ("township_code", "township_name")
-            if level == "township"
-            else ("village_code", "village_name")
-        )
-        df = engine.query_df(
-            f"SELECT {code_col} AS code, mode({name_col} ORDER BY {name_col}) AS name FROM population "
-            f"WHERE {code_col} IS NOT NULL AND {name_col} IS NOT NULL AND {name_col} <> '' "
-            "GROUP BY 1 ORDER BY 1"
-        )
-        names.update(dict(zip(df["code"], df["name"], strict=True)))
-    if cfg is not None and level == "township":
-        names.update({str(k): str(v) for k, v in cfg.township_names.items()})
-    return names
+    """Code → name of the units (:func:`canbao.core.places.unit_names`)."""
+    if cfg is None:
+        return places.unit_names(engine, level)
+    overrides = cfg.township_names if level == "township" else None
+    return places.unit_names(engine, level, cfg.district_code, overrides)
 
 
 def _require_period(engine: Engine, period: dt.date) -> None:

@@ -356,28 +356,18 @@ def township_list(cfg: Config, ctx: PeriodContext) -> list[tuple[str, str]]:
 
 
 def _township_names(cfg: Config, ctx: PeriodContext) -> dict[str, str]:
-    """Names from params, else the hukou extract (as loaded), else the bundled list."""
-    from canbao.core import refdata
+    """Township names by :func:`canbao.core.places.unit_names`, from the registry's population."""
+    from canbao.core import places
 
-    names: dict[str, str] = {}
-    ref = refdata.townships(ctx.district_code)
-    names.update(dict(zip(ref["code"], ref["name"], strict=True)))
-    if ctx.registry_path.exists():
-        from canbao.core.engine import open_registry_db
+    if not ctx.registry_path.exists():
+        return places.unit_names(None, "township", ctx.district_code, cfg.township_names)
+    from canbao.core.engine import open_registry_db
 
-        eng = open_registry_db(ctx.registry_path, cfg.engine, read_only=True)
-        try:
-            if eng.table_exists("population"):
-                df = eng.query_df(
-                    "SELECT township_code, min(township_name) AS name FROM population "
-                    "WHERE township_name IS NOT NULL AND township_name <> '' "
-                    "GROUP BY township_code ORDER BY township_code"
-                )
-                names.update(dict(zip(df["township_code"], df["name"], strict=True)))
-        finally:
-            eng.close()
-    names.update(cfg.township_names)
-    return names
+    eng = open_registry_db(ctx.registry_path, cfg.engine, read_only=True)
+    try:
+        return places.unit_names(eng, "township", ctx.district_code, cfg.township_names)
+    finally:
+        eng.close()
 
 
 # --------------------------------------------------------------------------- lock
