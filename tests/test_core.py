@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from canbao.core import refdata
+from canbao.core import places, refdata
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.core.engine import open_engine
@@ -71,3 +71,10 @@ def test_period_folders_are_found_in_date_order(tmp_path: Path) -> None:
     ctx = period_context(periods[0], tmp_path / "reports")
     assert ctx.district_code == "430302" and ctx.ref_date == dt.date(2026, 10, 15)
     assert ctx.out_dir == tmp_path / "reports" / "430302" / "2026-10-15"
+
+
+def test_district_name_is_worked_out_in_one_place():
+    """params' name first, else the bundled list's name of the county, else the code."""
+    assert places.district_name("430302") == "雨湖区"
+    assert places.district_name("430302", "湖南省湘潭市雨湖区") == "湖南省湘潭市雨湖区"
+    assert places.district_name("999999") == "999999"

@@ -174,3 +174,18 @@ def test_front_page_in_headless_chromium(small_run, tmp_path):
         assert _ink(png) > 0.002, f"{name}: the screenshot is blank"
         seen = browser.squeeze(browser.ocr(png))
         assert words in seen, f"{name}: {seen[:200]}"  # Chinese glyphs drawn, not boxes
+
+
+def test_front_page_names_the_district_as_params_do(tmp_path: Path) -> None:
+    """The title takes the district name of the latest run's params (the rosters' and
+    bulletins' name), not a name of its own; without one, the bundled list's."""
+    period = tmp_path / "430302" / "2026-01-31"
+    period.mkdir(parents=True)
+    (period / "manifest.json").write_text(
+        json.dumps({"params": {"district_name": "雨湖区（测试）"}}), encoding="utf-8"
+    )
+    assert "<h1>雨湖区（测试）（430302）" in write_front_page(tmp_path / "430302").read_text(
+        "utf-8"
+    )
+    (period / "manifest.json").write_text(json.dumps({"params": {}}), encoding="utf-8")
+    assert "<h1>雨湖区（430302）" in write_front_page(tmp_path / "430302").read_text("utf-8")

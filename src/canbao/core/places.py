@@ -1,4 +1,4 @@
-"""Names of the 乡镇街道 and 村社区: one rule for every output that shows them.
+"""Names of the district, its 乡镇街道 and 村社区: one rule for every output that shows them.
 
 Rosters, work lists, bulletins, notebook titles and the front page all name places
 through these two functions, so a township is called the same everywhere.
@@ -15,6 +15,16 @@ if TYPE_CHECKING:
     from canbao.core.engine import Engine
 
 Level = Literal["township", "village"]
+
+
+def district_name(district_code: str, configured: str = "") -> str:
+    """The district's display name: params ``district_name``, else the bundled list's name
+    of the county (雨湖区), else the code itself."""
+    if configured:
+        return configured
+    c = refdata.counties()
+    row = c.loc[c["code"] == district_code]
+    return str(row.iloc[0]["name"]) if not row.empty else district_code
 
 
 def unit_names(

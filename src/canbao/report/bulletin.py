@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from canbao.core import places, refdata
+from canbao.core import places
 
 if TYPE_CHECKING:
     from canbao.core.config import Config
@@ -365,11 +365,7 @@ def scope_name(engine: Engine, cfg: Config, township_code: str = "") -> str:
     if township_code:
         names = unit_names(engine, cfg, "township")
         return names.get(township_code, township_code)
-    if cfg.district_name:
-        return cfg.district_name
-    c = refdata.counties()
-    row = c.loc[c["code"] == cfg.district_code]
-    return str(row.iloc[0]["name"]) if not row.empty else cfg.district_code
+    return places.district_name(cfg.district_code, cfg.district_name)
 
 
 def unit_names(engine: Engine, cfg: Config | None, level: Level) -> dict[str, str]:

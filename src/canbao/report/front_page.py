@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from canbao.core import fonts, refdata
+from canbao.core import fonts, places
 from canbao.report import tables
 from canbao.report.webfont import embed_font
 from canbao.run import manifest as mf
@@ -173,10 +173,6 @@ def period_section(district_dir: Path, period_dir: Path) -> PeriodSection:
     return PeriodSection(period_dir.name, status, failures, district, list(rows.values()))
 
 
-def _district_name(district_code: str) -> str:
-    return refdata.county_name(district_code) or district_code
-
-
 def _links(links: list[Link]) -> str:
     return "　".join(f'<a href="{lk.href}">{html.escape(lk.text)}</a>' for lk in links) or "—"
 
@@ -232,9 +228,15 @@ _CSS = (
 )
 
 
-def front_page_html(district_code: str, sections: list[PeriodSection]) -> str:
-    """The page for these periods (newest first as given); runs nothing."""
-    title = f"{_district_name(district_code)}（{district_code}）全民参保登记 成果总览"
+def front_page_html(
+    district_code: str, sections: list[PeriodSection], district_name: str = ""
+) -> str:
+    """The page for these periods (newest first as given); runs nothing.
+
+    ``district_name``: params' name of the district ('': the bundled list's).
+    """
+    name = places.district_name(district_code, district_name)
+    title = f"{name}（{district_code}）全民参保登记 成果总览"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{LANG}"><head><meta charset="utf-8"/>',
@@ -270,9 +272,12 @@ def period_dirs(district_dir: Path) -> list[Path]:
 def write_front_page(district_dir: Path | str) -> Path:
     """Write ``<district_dir>/index.html`` from what the period folders hold now."""
     root = Path(district_dir)
-    sections = [period_section(root, p) for p in period_dirs(root)]
+    dirs = period_dirs(root)
+    sections = [period_section(root, p) for p in dirs]
+    newest = mf.read_manifest(dirs[0]) if dirs else None  # the params of the latest run
+    name = str(((newest or {}).get("params") or {}).get("district_name") or "")
     out = root / INDEX_NAME
-    out.write_text(front_page_html(root.name, sections), encoding="utf-8")
+    out.write_text(front_page_html(root.name, sections, name), encoding="utf-8")
     return out
 
 

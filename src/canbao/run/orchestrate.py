@@ -30,6 +30,7 @@ from canbao.core import messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.errors import CanbaoError, ExitCode, RegistryBusy, UsageError
+from canbao.core.places import district_name
 from canbao.report.front_page import write_front_page
 from canbao.run import manifest as mf
 from canbao.run.log import period_log
@@ -456,7 +457,8 @@ def _district_task(req: RunRequest, ctx: PeriodContext, cfg: Config) -> Notebook
         output_path=nb_dir / DISTRICT_NB,
         out_dir=ctx.out_dir,
         parameters=_notebook_params(req, ctx, nb_dir),
-        title=f"{cfg.district_name or ctx.district_code} {ctx.period.isoformat()} 全民参保登记比对",
+        title=f"{district_name(ctx.district_code, cfg.district_name)} {ctx.period.isoformat()} "
+        "全民参保登记比对",
         html_path=ctx.out_dir / "html" / f"{stem}.html",
         log_path=ctx.out_dir / RUN_LOG,
     )
@@ -510,9 +512,7 @@ def township_tasks(
             title = f"{name} {period} 全民参保登记比对结果"
             tasks.append(_unit_task(req, ctx, "township", TOWNSHIP_NB, code, name, title))
     if (req.notebook_dir / BULLETIN_NB).exists():
-        from canbao.core import refdata
-
-        district = cfg.district_name or refdata.county_name(ctx.district_code) or ctx.district_code
+        district = district_name(ctx.district_code, cfg.district_name)
         out = ctx.out_dir / "bulletins"
         for code, name in [*townships, ("", district)]:
             key = code or ctx.district_code

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from canbao.core import places, refdata
+from canbao.core import places
 from canbao.core.config import Config
 from canbao.core.engine import Engine
 from canbao.survey.rosters import safe_name
@@ -17,10 +17,8 @@ def place_names(
 
 
 def district_name(cfg: Config) -> str:
-    if cfg.district_name:
-        return cfg.district_name
-    c = refdata.counties().loc[lambda d: d["code"] == cfg.district_code]
-    return str(c.iloc[0]["name"]) if len(c) else cfg.district_code
+    """The district's display name (:func:`canbao.core.places.district_name`)."""
+    return places.district_name(cfg.district_code, cfg.district_name)
 
 
 def _place(code: str | None, names: dict[str, str], blank: str) -> str:
