@@ -424,3 +424,61 @@ def test_footer_lines_under_a_table_are_rejected_by_name(district: Path, clean_r
     ]
     for name in ("registry.csv", "findings.csv"):
         assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name
+
+
+# ------------------------------------------------------------------ the machine, the user's hand
+
+
+def test_a_full_disk_is_named_not_a_bug(district: Path) -> None:
+    """Old code: ``TransactionException: … cannot rollback - no transaction is active`` (the
+    ROLLBACK after the failed COMMIT hid the cause), exit 1 as if notebooks had failed.
+    A file-size limit stands for a full disk (the tests may run as root)."""
+    import resource
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    tmp = district.parent.parent
+    res = subprocess.run(
+        [CANBAO, "run", district, "--out", tmp / "reports", "--params", tmp / "params",
+         "--no-notebooks"],
+        capture_output=True, text=True, cwd=tmp, timeout=600, preexec_fn=small_files,
+    )  # fmt: skip
+    Result(res.returncode, res.stdout, res.stderr).assert_clean(2, "File too large", "[os_error]")
+    assert "no transaction is active" not in res.stderr
+
+
+def test_ctrl_c_mid_run_leaves_no_period_marked_done(district: Path) -> None:
+    """Ctrl+C once ingest has finished: exit 130, one Chinese line, no traceback; the period
+    has no manifest (``run`` will redo it) and the registry holds no period."""
+    import signal
+
+    import duckdb
+
+    tmp = district.parent.parent
+    proc = subprocess.Popen(
+        [CANBAO, "run", district, "--out", tmp / "reports", "--params", tmp / "params",
+         "--no-notebooks"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # the first stage's line: ingest is done
+        seen.append(line)
+        if "[stage_done]" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=600)
+    Result(proc.returncode, "".join(seen) + rest, "").assert_clean(130, "[interrupted]")
+    out = tmp / "reports" / DISTRICT
+    assert not (out / period_of(district).name / "manifest.json").exists()
+    registry = out / "registry.duckdb"
+    if registry.exists():
+        con = duckdb.connect(str(registry), read_only=True)
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        if "registry_history" in tables:
+            assert con.execute("SELECT count(*) FROM registry_history").fetchone() == (0,)
+        con.close()

@@ -441,7 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: {messages.line('interrupted')}", file=sys.stderr)
         return 130
-    except Exception:
+    except Exception as exc:
+        from canbao.run.paths import storage_failure
+
+        reason = storage_failure(exc)
+        if reason:  # a full disk or a folder without permission: the user can fix it
+            print(f"{PROG}: {messages.line('os_error', reason=reason)}", file=sys.stderr)
+            return int(ExitCode.USAGE)
         log = _log_internal_error()
         print(f"{PROG}: {messages.line('internal_error', log=log)}", file=sys.stderr)
         return int(ExitCode.INTERNAL)

@@ -23,7 +23,8 @@ CATALOGUE: dict[str, str] = {
     # command line and internal errors
     "internal_error": "程序内部错误（不是输入的问题），详细信息已写入 {log}，请把该文件发给维护人员",
     "legacy_message": "{text}",
-    "interrupted": "已中断",
+    "interrupted": "已中断（Ctrl+C）：正在运行的期次没有记为完成，登记库只保留已提交的内容；"
+    "再次运行 canbao run 会重新运行该期",
     "os_error": "无法读写文件：{reason}（磁盘已满、没有权限或文件被其他程序占用？）",
     "registry_busy": "登记库正被另一个运行使用（{holder}）；请等它结束后再运行（锁文件 {lock}）",
     "run_workers_capped": "--workers {asked} 多于可用的 {cap} 个（CPU 核数或笔记本数），按 {cap} 个进程运行",

@@ -40,6 +40,7 @@ from canbao.run.paths import (
     check_params_dir,
     cpu_count,
     district_code_of,
+    storage_failure,
 )
 from canbao.run.stages import Follower, read_records
 
@@ -663,8 +664,14 @@ def run_period_with_manifest(
         except CanbaoError as exc:  # refused input or a safety rule: the user's message, its code
             error, exit_code = str(exc), int(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
-            error = f"{type(exc).__name__}: {exc}"
             logging.getLogger("canbao.run").exception("period %s failed", ctx.period)
+            reason = storage_failure(exc)  # a full disk is no bug: say so, in Chinese
+            error = (
+                messages.line("os_error", reason=reason)
+                if reason
+                else f"{type(exc).__name__}: {exc}"
+            )
+            exit_code = int(ExitCode.USAGE) if reason else None
     mf.attach_row_counts(inputs, ctx.exports_dir / "reconciliation.csv")
     failed = [r for r in results if not r.ok]
     status = "complete" if error is None and not failed else "failed"

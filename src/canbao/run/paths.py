@@ -108,3 +108,32 @@ def check_params_dir(params_dir: Path, district_code: str, *, explicit: bool) ->
 
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+# What the operating system says when the disk is full or a file cannot be written, as
+# DuckDB passes it on inside its own exception types.
+_STORAGE_WORDS = re.compile(
+    r"No space left|File too large|Permission denied|Read-only file system|Disk quota"
+    r"|Could not write|Could not open file|Could not set lock",
+    re.I,
+)
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """Why a write failed (disk full, no permission, file too large), or None for a bug.
+
+    An ``OSError`` from Python, or a DuckDB error whose text carries the OS's reason:
+    either is the machine's state, which the user can fix, not a program error. The
+    exceptions it caused are followed back (a ROLLBACK after a failed COMMIT raises
+    "no transaction is active", hiding the full disk behind it).
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            where = f"{seen.filename}：" if seen.filename else ""
+            return f"{where}{seen.strerror or seen}"
+        module = type(seen).__module__
+        if module.startswith(("duckdb", "_duckdb")) and _STORAGE_WORDS.search(str(seen)):
+            return str(seen).splitlines()[0]
+        seen = seen.__cause__ or seen.__context__
+    return None
