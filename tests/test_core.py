@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from canbao.core import places, refdata
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
-from canbao.core.engine import open_engine
+from canbao.core.engine import open_engine, transaction
 from canbao.core.privacy import mask_id, mask_id_sql
 
 
@@ -78,3 +80,68 @@ def test_district_name_is_worked_out_in_one_place():
     assert places.district_name("430302") == "雨湖区"
     assert places.district_name("430302", "湖南省湘潭市雨湖区") == "湖南省湘潭市雨湖区"
     assert places.district_name("999999") == "999999"
+
+
+# ---------------------------------------------------------------- transaction()
+
+
+def _registry_rows(engine) -> list[tuple]:
+    return list(
+        engine.query_df("SELECT * FROM registry ORDER BY person_id").itertuples(index=False)
+    )
+
+
+def _small_registry(engine) -> list[tuple]:
+    engine.execute("CREATE TABLE registry (person_id VARCHAR, name VARCHAR, life_status VARCHAR)")
+    engine.execute(
+        "INSERT INTO registry VALUES ('P430302-0000001', '张秀英', 'alive'), "
+        "('P430302-0000002', '欧阳娜娜', 'alive')"
+    )
+    return _registry_rows(engine)
+
+
+@pytest.mark.parametrize("failure", [ValueError("半途失败"), KeyboardInterrupt()])
+def test_a_failing_transaction_leaves_every_table_as_it_was(engine, failure) -> None:
+    before = _small_registry(engine)
+    with pytest.raises(type(failure)), transaction(engine):
+        engine.execute("UPDATE registry SET life_status = 'deceased' WHERE name = '张秀英'")
+        engine.execute("DELETE FROM registry WHERE name = '欧阳娜娜'")
+        engine.execute("CREATE TABLE changelog AS SELECT 'P430302-0000001' AS person_id")
+        raise failure
+    assert _registry_rows(engine) == before
+    assert not engine.table_exists("changelog")
+
+
+def test_a_failing_sql_statement_inside_rolls_back_the_statements_before_it(engine) -> None:
+    before = _small_registry(engine)
+    with pytest.raises(duckdb.Error), transaction(engine):
+        engine.execute("DELETE FROM registry")
+        engine.execute("INSERT INTO no_such_table VALUES (1)")
+    assert _registry_rows(engine) == before
+
+
+def test_a_transaction_commits_when_its_block_ends_and_the_engine_goes_on(engine) -> None:
+    _small_registry(engine)
+    with pytest.raises(ValueError), transaction(engine):
+        engine.execute("DELETE FROM registry")
+        raise ValueError("回滚")
+    with transaction(engine) as same:
+        assert same is engine
+        engine.execute("UPDATE registry SET life_status = 'deceased' WHERE name = '张秀英'")
+    assert engine.scalar("SELECT count(*) FROM registry WHERE life_status = 'deceased'") == 1
+    assert engine.scalar("SELECT count(*) FROM registry") == 2
+
+
+def test_no_module_writes_begin_commit_or_rollback_by_hand() -> None:
+    """Every multi-statement write goes through ``transaction()``: one rule for what a
+    failure does (roll back, re-raise), not one per module."""
+    src = Path(__file__).resolve().parents[1] / "src" / "canbao"
+    hand = re.compile(r"""execute\(\s*["'](BEGIN|COMMIT|ROLLBACK)""", re.IGNORECASE)
+    found = [
+        f"{p.relative_to(src)}:{n}"
+        for p in sorted(src.rglob("*.py"))
+        if p.relative_to(src).as_posix() != "core/engine.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if hand.search(line)
+    ]
+    assert found == []

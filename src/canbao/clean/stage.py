@@ -18,7 +18,7 @@ from canbao.classify import eligibility as el
 from canbao.clean.field_issues import field_issues_sql
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, transaction
 
 # Raw tables and which of their columns feed each mapping.
 _ID_SOURCES = ("raw_hukou", "raw_residents", "raw_enrollment", "raw_national_match", "raw_students")
@@ -505,8 +505,7 @@ def standardise(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     try:
         for name, df in maps.items():
             engine.register_df(_MAP_PREFIX + name, _typed(df, MAP_TYPES[name]))
-        engine.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(engine):
             for sql in (
                 population_sql(),
                 enrollment_sql(),
@@ -518,10 +517,6 @@ def standardise(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
             if engine.table_exists("reconciliation"):
                 engine.execute(unknown_codes_sql())
             engine.execute(field_issues_sql(_MAP_PREFIX, ctx.ref_date))
-            engine.execute("COMMIT")
-        except BaseException:
-            engine.execute("ROLLBACK")
-            raise
     finally:
         for name in maps:
             engine.execute(f'DROP TABLE IF EXISTS "{_MAP_PREFIX}{name}"')

@@ -246,6 +246,23 @@ def transfer(src: Engine, sql: str, dst: Engine, table: str, order_by: str, work
 
 
 @contextlib.contextmanager
+def transaction(engine: Engine) -> Iterator[Engine]:
+    """One all-or-nothing unit of work: ``BEGIN``, then ``COMMIT`` when the block ends,
+    ``ROLLBACK`` and re-raise on any exception (``KeyboardInterrupt`` included).
+
+    Why: a run killed or failing half-way must leave the registry as the last good
+    period left it, never half a period; every multi-statement write goes through here.
+    """
+    engine.execute("BEGIN TRANSACTION")
+    try:
+        yield engine
+        engine.execute("COMMIT")
+    except BaseException:
+        engine.execute("ROLLBACK")
+        raise
+
+
+@contextlib.contextmanager
 def scoring_engine(
     kind: str,
     store: Engine,

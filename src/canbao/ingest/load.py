@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, transaction
 from canbao.core.errors import InputError
 from canbao.core.schema import EXTRACTS, Extract
 from canbao.ingest.files import find_extract_files, unexpected_files
@@ -578,8 +578,7 @@ def _commit(engine: Engine, parts: list[_Loaded]) -> None:
     recon_arrow = pa.Table.from_pandas(recon, preserve_index=False).append_column(
         "_order", pa.array(np.arange(len(recon), dtype=np.int32))
     )
-    engine.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(engine):
         for extract in EXTRACTS:
             engine.execute(f'DROP TABLE IF EXISTS "{raw_table_name(extract)}"')
             engine.execute(
@@ -589,10 +588,6 @@ def _commit(engine: Engine, parts: list[_Loaded]) -> None:
         _with_arrow(
             engine, "_ingest_recon", recon_arrow, create_reconciliation_sql("_ingest_recon"), []
         )
-        engine.execute("COMMIT")
-    except BaseException:
-        engine.execute("ROLLBACK")
-        raise
 
 
 def _reconciliation(parts: list[_Loaded]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import json
 import shutil
 from pathlib import Path
 
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, transaction
 from canbao.linkage.exact import SETTLED_TABLE
 from canbao.linkage.inputs import (
     ROWS_TABLE,
@@ -253,14 +253,9 @@ def remember_sql(with_hits: bool) -> list[str]:
 def remember(engine: Engine, model: str, period: dt.date, with_hits: bool) -> None:
     """Store the memory in one transaction: a killed run leaves the old memory or the
     new one, and either holds only results that are correct for their model."""
-    engine.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(engine):
         for sql in remember_sql(with_hits):
             engine.execute(sql, [model, period] if "$2" in sql else None)
-        engine.execute("COMMIT")
-    except BaseException:
-        engine.execute("ROLLBACK")
-        raise
 
 
 def memory_rows(engine: Engine) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, transaction
 from canbao.core.errors import InputError
 from canbao.core.privacy import mask_id
 from canbao.linkage.inputs import row_key_sql
@@ -148,8 +148,7 @@ def import_decisions(engine: Engine, decisions_dir: Path) -> int:
     df = pd.concat(frames, ignore_index=True)
     df = df.drop_duplicates(["review_key", "person_id"], keep="last").drop(columns="_order")
     engine.register_df("_review_decisions_in", df)
-    engine.execute("BEGIN TRANSACTION")  # a killed run leaves all or none of the upsert
-    try:
+    with transaction(engine):  # a killed run leaves all or none of the upsert
         engine.execute(
             f"DELETE FROM {DECISIONS_TABLE} WHERE (review_key, person_id) IN "
             "(SELECT (review_key, person_id) FROM _review_decisions_in)"
@@ -159,10 +158,6 @@ def import_decisions(engine: Engine, decisions_dir: Path) -> int:
             "match_probability, source, file, CAST(source_row AS INTEGER), name, workbook "
             "FROM _review_decisions_in"
         )
-        engine.execute("COMMIT")
-    except BaseException:
-        engine.execute("ROLLBACK")
-        raise
     engine.execute("DROP TABLE _review_decisions_in")
     return len(df)
 

@@ -27,7 +27,7 @@ from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine, open_registry_db
+from canbao.core.engine import Engine, open_registry_db, transaction
 from canbao.core.errors import PeriodAborted, UsageError
 from canbao.core.privacy import mask_id_sql
 from canbao.registry.changelog import changelog_insert_sql
@@ -464,8 +464,7 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     prev = scalar(
         engine, "SELECT max(period) FROM registry_history WHERE period < CAST($1 AS DATE)", [period]
     )
-    engine.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(engine):
         engine.execute(new_person_ids_insert_sql(), [period])
         for table in ("registry_history", "findings_history", "changelog"):
             engine.execute(f"DELETE FROM {table} WHERE period = CAST($1 AS DATE)", [period])
@@ -482,10 +481,6 @@ def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
             engine.execute(provincial.create_table_sql())
             for sql in provincial.record_exports_sql():
                 engine.execute(sql, [period])
-        engine.execute("COMMIT")
-    except BaseException:
-        engine.execute("ROLLBACK")
-        raise
 
 
 # ---------------------------------------------------------------- history exports

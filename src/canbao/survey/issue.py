@@ -9,7 +9,7 @@ import pandas as pd
 
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, transaction
 from canbao.survey.forms import write_registration_forms
 from canbao.survey.places import _place, district_name, place_names
 from canbao.survey.provincial import code_table
@@ -44,8 +44,7 @@ def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
             "villages": 0,
             "files": 0,
         }
-    engine.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(engine):
         batch = engine.scalar("SELECT max(batch) FROM survey_tasks WHERE period = ?", [ctx.period])
         if batch is not None:
             engine.execute(
@@ -56,10 +55,6 @@ def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
             batch = int(engine.scalar("SELECT coalesce(max(batch), 0) + 1 FROM survey_tasks"))
         if n_targets:
             engine.execute(_insert_tasks_sql(), [batch, ctx.period, batch])
-        engine.execute("COMMIT")
-    except Exception:
-        engine.execute("ROLLBACK")
-        raise
     towns, villages = place_names(engine, cfg, ctx.district_code)
     dname = district_name(cfg)
     files = 0

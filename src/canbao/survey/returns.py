@@ -11,7 +11,7 @@ import pandas as pd
 
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, period_context
-from canbao.core.engine import Engine, open_registry_db
+from canbao.core.engine import Engine, open_registry_db, transaction
 from canbao.core.errors import InputError
 from canbao.survey.check import _checked_sql, _judged_sql, _values_sql, _verdict_sql, outcome_rules
 from canbao.survey.normalise import _INPUT_COLUMNS, _normalise_rows
@@ -139,18 +139,13 @@ def _import_files(
     log["period"] = log["period"].astype("datetime64[s]")
     log = log.astype({"source_row": "int64"})
     engine.register_df("survey_return_log_new", log)
-    engine.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(engine):
         engine.execute(_log_insert_sql())
         engine.execute(_results_insert_sql(), [ctx.period])
         engine.execute(_tasks_rejected_sql(), [ctx.period])
         engine.execute(_tasks_returned_sql(), [ctx.period])
         for sql in apply_staged_sql() if commit else []:
             engine.execute(sql)
-        engine.execute("COMMIT")
-    except Exception:
-        engine.execute("ROLLBACK")
-        raise
     shas = pd.DataFrame(run_files, columns=["file_sha256", "file"])
     engine.register_df("survey_return_files", shas)
     engine.execute(_rejects_sql())
