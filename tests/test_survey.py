@@ -299,12 +299,16 @@ def test_parsers():
         and survey.parse_batch("第2批") == 2
         and survey.parse_batch("") is None
     )
-    assert survey.parse_date("2026/3/5") == (dt.date(2026, 3, 5), False)
-    assert survey.parse_date("2026.03.05") == (dt.date(2026, 3, 5), False)
-    assert survey.parse_date(20260305) == (dt.date(2026, 3, 5), False)
-    assert survey.parse_date(46086) == (dt.date(2026, 3, 5), False)
-    assert survey.parse_date("三月五日") == (None, True)
-    assert survey.parse_date("2026-02-30") == (None, True)
+    assert survey.collected_date("2026/3/5") == (dt.date(2026, 3, 5), False)
+    assert survey.collected_date("2026.03.05") == (dt.date(2026, 3, 5), False)
+    assert survey.collected_date(20260305) == (dt.date(2026, 3, 5), False)
+    assert survey.collected_date(46086) == (dt.date(2026, 3, 5), False)
+    assert survey.collected_date("46086") == (dt.date(2026, 3, 5), False)  # serial as text
+    assert survey.collected_date("2026年3月5号") == (dt.date(2026, 3, 5), False)
+    assert survey.collected_date("三月五日") == (None, True)
+    assert survey.collected_date("2026-02-30") == (None, True)
+    assert survey.collected_date(80001) == (None, True)  # past the one serial range
+    assert survey.collected_date(None) == survey.collected_date("  ") == (None, False)
     assert survey.file_township("430302100_鹤岭镇.xlsx") == "430302100"
     assert survey.file_township("430302100201_xx村.xlsx") == "430302100"
     assert survey.file_township("鹤岭镇.xlsx") is None

@@ -220,4 +220,4 @@ def test_registry_from_before_the_column_is_upgraded(issued: Issued, tmp_path: P
     ],
 )
 def test_dates_as_officers_type_them(typed, period, want) -> None:
-    assert survey.parse_date(typed, period) == want
+    assert survey.collected_date(typed, period) == want

@@ -45,9 +45,9 @@ from __future__ import annotations
 from canbao.survey.check import OUTCOME_RULES
 from canbao.survey.issue import issue_rosters
 from canbao.survey.normalise import RETURN_FIELDS as RETURN_FIELDS
+from canbao.survey.normalise import collected_date, parse_batch
 from canbao.survey.normalise import fold_id as fold_id
 from canbao.survey.normalise import fold_name as fold_name
-from canbao.survey.normalise import parse_batch, parse_date
 from canbao.survey.places import district_name as district_name
 from canbao.survey.places import place_names as place_names
 from canbao.survey.read import HEADER_ALIASES as HEADER_ALIASES
@@ -71,8 +71,8 @@ __all__ = [
     "import_returns",
     "import_returns_cli",
     "issue_rosters",
+    "collected_date",
     "parse_batch",
-    "parse_date",
     "read_return_file",
     "write_rejections",
 ]

@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from canbao.core import text
+from canbao.core import dates, text
 from canbao.core.privacy import mask_id
 from canbao.survey.rosters import OUTCOME_NAMES, REASONS
 
@@ -115,38 +114,14 @@ def parse_batch(v: Any) -> int | None:
     return _CN_NUM[s] if len(s) == 1 else None
 
 
-def parse_date(v: Any, period: dt.date | None = None) -> tuple[dt.date | None, bool]:
-    """(date, unreadable): datetime cells, 2026-03-05, 2026/3/5, 2026.3.5, 20260305, 2026年3月5日,
-    an Excel serial day, any of these with a time after it; with ``period``, also 3月5日
-    (or 3月5号) without a year: the latest such day not after the period date."""
+def collected_date(v: Any, period: dt.date | None = None) -> tuple[dt.date | None, bool]:
+    """(date, unreadable) of a returned 采集日期: a blank cell is no date and no error;
+    anything else is read by :func:`canbao.core.dates.parse_date` (with ``period``, a month
+    and day without a year too), and unreadable when that finds no real date."""
     if _cell_text(v) == "":
         return None, False
-    if isinstance(v, dt.datetime):
-        return v.date(), False
-    if isinstance(v, dt.date):
-        return v, False
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        n = int(v)
-        if 19000101 <= n <= 21001231:
-            v = str(n)
-        elif 20000 < n < 80000:  # an Excel serial day number
-            return dt.date(1899, 12, 30) + dt.timedelta(days=n), False
-    s = unicodedata.normalize("NFKC", str(v)).strip()
-    if ":" in s:  # a time after the date
-        s = re.sub(r"(?<=\d)(日|号)?\s*T?\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", r"\1", s)
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?", s) or re.fullmatch(
-        r"(\d{4})(\d{2})(\d{2})", s
-    )
-    try:
-        if m:
-            return dt.date(int(m[1]), int(m[2]), int(m[3])), False
-        m = re.fullmatch(r"(\d{1,2})月(\d{1,2})[日号]?", s)
-        if m and period is not None:
-            day = dt.date(period.year, int(m[1]), int(m[2]))
-            return (day if day <= period else day.replace(year=period.year - 1)), False
-    except ValueError:  # 2月30日; 2月29日 in a year without it
-        pass
-    return None, True
+    day = dates.parse_date(v, period)
+    return day, day is None
 
 
 def _normalise_rows(
@@ -155,7 +130,7 @@ def _normalise_rows(
     """Typed, folded columns of one file's rows (Python only for what SQL cannot read)."""
     out = []
     for rec in raw.to_dict("records"):
-        cd, bad = parse_date(rec.get("collected_date"), period)
+        cd, bad = collected_date(rec.get("collected_date"), period)
         lost = _id_lost(rec.get("id_number"))
         no_value = rec.get("no_value")
         no_value = no_value if isinstance(no_value, list) else []
