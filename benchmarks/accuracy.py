@@ -69,11 +69,11 @@ def stage_list() -> list[tuple[str, object]]:
     spec = [
         ("ingest", "canbao.ingest", "load_period"),
         ("clean", "canbao.clean.stage", "standardise"),
-        ("persons", "canbao.registry.store", "resolve_persons"),
+        ("persons", "canbao.registry.persons", "resolve_persons"),
         ("link", "canbao.linkage", "link_period"),
         ("survey_returns", "canbao.survey", "import_returns"),
         ("classify", "canbao.classify.status", "classify"),
-        ("registry", "canbao.registry.store", "commit_period"),
+        ("registry", "canbao.registry.commit", "commit_period"),
         ("exports", "canbao.report.exports", "write_exports"),
         ("rosters", "canbao.survey", "issue_rosters"),
     ]

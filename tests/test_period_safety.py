@@ -61,10 +61,10 @@ if point.startswith("after:"):
         return out
     pl.stages = patched
 elif point == "mid:commit":
-    import canbao.registry.store as reg
+    import canbao.registry.commit as reg
     reg.affected_persons_sql = die  # called inside commit_period's open transaction
 elif point == "end:commit":
-    import canbao.registry.store as reg
+    import canbao.registry.commit as reg
     apply = reg.apply_staged_sql
     def applied_then_die():  # the staged survey rows applied, the transaction still open
         yield from apply()

@@ -20,7 +20,7 @@ from canbao.core.context import PeriodContext, find_periods, period_context
 from canbao.core.engine import DuckDBEngine
 from canbao.core.errors import CanbaoError
 from canbao.demo import generate
-from canbao.registry.store import persistent_tables_sql
+from canbao.registry.tables import persistent_tables_sql
 from canbao.report import bulletin
 from canbao.run.pipeline import run_period
 from canbao.survey import provincial

@@ -10,7 +10,8 @@ import pytest
 from canbao.core.catalog import scalar
 from canbao.core.engine import DuckDBEngine, open_engine
 from canbao.core.errors import PeriodAborted, UsageError
-from canbao.registry import store as registry
+from canbao.registry import as_of, persons, tables
+from canbao.registry.commit import commit_period
 from tests.support.period import (
     DISTRICT,
     Period,
@@ -297,14 +298,14 @@ def test_as_of_export_is_the_period_export_byte_for_byte(tmp_path: Path) -> None
     rows[0] = pop_row(1, "张建国", ZHANG, "1962-03-15", "1", household="H0001", life="deceased")
     out2 = run_period(e, Period(population=rows), P2, tmp_path / "r2")
     assert out1["registry"].read_bytes() != out2["registry"].read_bytes()
-    got = registry.export_as_of(e, dt.date(2026, 10, 20), tmp_path / "asof")
+    got = as_of.export_as_of(e, dt.date(2026, 10, 20), tmp_path / "asof")
     assert got.read_bytes() == out1["registry"].read_bytes()
     e.close()
-    rc = registry.export_as_of_cli(db, dt.date(2026, 12, 31), tmp_path / "asof2")
+    rc = as_of.export_as_of_cli(db, dt.date(2026, 12, 31), tmp_path / "asof2")
     assert rc == 0
     assert (tmp_path / "asof2" / "registry.csv").read_bytes() == out2["registry"].read_bytes()
     with pytest.raises(UsageError, match="export_no_period"):
-        registry.export_as_of_cli(db, dt.date(2026, 1, 1), tmp_path / "none")
+        as_of.export_as_of_cli(db, dt.date(2026, 1, 1), tmp_path / "none")
 
 
 def _snapshot(e: DuckDBEngine) -> dict[str, list]:
@@ -334,7 +335,7 @@ def test_period_aborted_leaves_the_registry_untouched(engine, tmp_path: Path, ca
         bad = Period(population=rows)
     register_inputs(engine, bad)
     with pytest.raises(PeriodAborted):
-        registry.resolve_persons(engine, config(max_share=0.3), context(P2, tmp_path))
+        persons.resolve_persons(engine, config(max_share=0.3), context(P2, tmp_path))
     assert _snapshot(engine) == before
 
 
@@ -350,7 +351,7 @@ def test_unusable_share_threshold_comes_from_params(engine, tmp_path: Path) -> N
     assert scalar(engine, "SELECT count(*) FROM persons") == 5  # 1 of 5 without ID = 20% ≤ 25%
     register_inputs(engine, Period(population=_people()))
     with pytest.raises(PeriodAborted, match="20.0%"):
-        registry.resolve_persons(engine, config(max_share=0.10), context(P2, tmp_path))
+        persons.resolve_persons(engine, config(max_share=0.10), context(P2, tmp_path))
 
 
 def test_failed_commit_rolls_back_everything(engine, tmp_path: Path) -> None:
@@ -359,21 +360,21 @@ def test_failed_commit_rolls_back_everything(engine, tmp_path: Path) -> None:
     rows = _people()[:3]
     register_inputs(engine, Period(population=rows))
     ctx = context(P2, tmp_path)
-    registry.resolve_persons(engine, config(), ctx)
+    persons.resolve_persons(engine, config(), ctx)
     engine.execute("DROP TABLE IF EXISTS findings")  # classify never ran: the commit must fail
     engine.execute(
         "CREATE OR REPLACE TABLE person_status AS SELECT person_id, 'x' AS pension_status, "
         "'x' AS medical_status, 'x' AS registration FROM persons"
     )
     with pytest.raises(Exception, match="findings"):
-        registry.commit_period(engine, config(), ctx)
+        commit_period(engine, config(), ctx)
     assert _snapshot(engine) == before
 
 
 def test_person_id_format(engine) -> None:
     assert DISTRICT == "430302"
-    sql = registry.last_sequence_sql()
-    registry.ensure_registry_tables(engine)
+    sql = persons.last_sequence_sql()
+    tables.ensure_registry_tables(engine)
     engine.execute(
         "INSERT INTO person_ids VALUES ('P430302-0000041', NULL, DATE '2026-10-15'), "
         "('P430321-0000099', NULL, DATE '2026-10-15')"

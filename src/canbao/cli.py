@@ -233,7 +233,7 @@ def _cmd_verify(a: argparse.Namespace) -> int:
 
 
 def _cmd_export(a: argparse.Namespace) -> int:
-    from canbao.registry.store import export_as_of_cli
+    from canbao.registry.as_of import export_as_of_cli
 
     return export_as_of_cli(Path(a.registry), a.as_of, Path(a.to))
 

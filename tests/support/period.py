@@ -282,16 +282,17 @@ def run_period(
 ) -> dict[str, Path]:
     """Stages 3, (4), 6, 7, 8 on the given tables; returns the exports."""
     from canbao.classify import status as classify
-    from canbao.registry import store as registry
+    from canbao.registry.commit import commit_period
+    from canbao.registry.persons import resolve_persons
     from canbao.report import exports as ex
 
     cfg = cfg or config()
     ctx = context(period, root)
     register_inputs(engine, p)
-    registry.resolve_persons(engine, cfg, ctx)
+    resolve_persons(engine, cfg, ctx)
     link_rows(engine, p)
     classify.classify(engine, cfg, ctx)
-    registry.commit_period(engine, cfg, ctx)
+    commit_period(engine, cfg, ctx)
     return ex.write_exports(engine, cfg, ctx) if exports else {}
 
 

@@ -3,7 +3,7 @@
 Every export is one ``SELECT`` whose columns are all text (dates ``YYYY-MM-DD``,
 probabilities with 6 decimals, NULL → empty) under a total ``ORDER BY``, written as
 UTF-8, comma-separated, with a header and ``\\n`` line endings. ``registry.csv`` is
-read from ``registry_history`` so :func:`canbao.registry.store.export_as_of` reproduces it
+read from ``registry_history`` so :func:`canbao.registry.as_of.export_as_of` reproduces it
 byte for byte. ID numbers outside ``registry.csv`` are masked (contract §5). Each CSV also
 gets an Excel copy in ``exports/xlsx/`` (:mod:`canbao.report.excel_copies`).
 """

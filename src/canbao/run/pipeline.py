@@ -19,7 +19,8 @@ from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, open_registry_db
 from canbao.ingest import load_period
-from canbao.registry import store as registry
+from canbao.registry.commit import commit_period
+from canbao.registry.persons import resolve_persons
 from canbao.report import exports
 from canbao.run.stages import Recorder
 from canbao.survey import provincial
@@ -32,11 +33,11 @@ def stages() -> list[tuple[str, Stage]]:
     return [
         ("ingest", load_period),
         ("clean", clean.standardise),
-        ("persons", registry.resolve_persons),
+        ("persons", resolve_persons),
         ("link", linkage.link_period),
         ("survey_returns", survey.import_returns),
         ("classify", classify.classify),
-        ("registry", registry.commit_period),
+        ("registry", commit_period),
         ("exports", exports.write_exports),
         ("provincial_import", provincial.write_import_file),
         ("rosters", survey.issue_rosters),

@@ -1,83 +1,23 @@
-"""The registry (全民参保登记库): who the persons are, stable person_ids, and the period commit.
-
-Stage 3 (:func:`resolve_persons`) turns the period's population rows into persons and
-gives each a ``person_id`` that survives re-runs, reordered rows and corrected IDs or
-names. Stage 7 (:func:`commit_period`) writes the classified persons into the
-persistent registry, its per-period history, the findings history and the change log,
-in one transaction. :func:`export_as_of` reproduces any past period's ``registry.csv``.
+"""Stage 3: the period's population rows become persons, each with a ``person_id`` that
+survives re-runs, reordered rows and corrected IDs or names.
 
 Decisions (docs/design.md, contract §2, §8.7):
 
-* A person who leaves every population extract keeps their registry row unchanged
-  (``last_period`` < the current period flags them) and gets a 取消 change; they are
-  not in the period's ``registry.csv``. ``registry_history`` holds, per period, exactly
-  the persons exported that period, so an as-of export is that period's export.
-* ``registry`` is derived from ``registry_history`` (each person's latest row, plus
-  ``first_period``/``last_period``), so re-running a period replaces it cleanly.
 * ``person_ids`` maps every canonical ID a person has carried to their person_id (one
   row per (person_id, id_number)); an ID-less person has one row with NULL id_number.
+* A period where too many hukou or enrollment rows have no usable ID is aborted before
+  the registry changes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
-from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine, open_registry_db, transaction
-from canbao.core.errors import PeriodAborted, UsageError
+from canbao.core.engine import Engine
+from canbao.core.errors import PeriodAborted
 from canbao.core.privacy import mask_id_sql
-from canbao.registry.changelog import changelog_insert_sql
-from canbao.report.exports import registry_csv_sql, write_query_csv
-from canbao.survey import provincial
-from canbao.survey.tables import STAGED, apply_staged_sql
-
-# ---------------------------------------------------------------- persistent tables
-
-REGISTRY_COLUMNS: tuple[str, ...] = (
-    "person_id", "id_number", "name", "sex", "birth_date", "population",
-    "township_code", "village_code", "life_status", "pension_status",
-    "medical_status", "registration",
-)  # fmt: skip
-# Kept beside the contract columns: rosters need the household, matching needs the name forms.
-EXTRA_COLUMNS: tuple[str, ...] = (
-    "household_no", "address", "relation", "name_simp", "name_pinyin", "ethnicity",
-)  # fmt: skip
-
-_COLUMN_TYPES = {"birth_date": "DATE"}
-
-
-def _cols_ddl(cols: tuple[str, ...]) -> str:
-    return ", ".join(f"{c} {_COLUMN_TYPES.get(c, 'VARCHAR')}" for c in cols)
-
-
-def persistent_tables_sql() -> list[str]:
-    """DDL of the registry's persistent tables (idempotent)."""
-    hist_cols = REGISTRY_COLUMNS + EXTRA_COLUMNS
-    return [
-        "CREATE TABLE IF NOT EXISTS person_ids (person_id VARCHAR, id_number VARCHAR, "
-        "first_period DATE)",
-        f"CREATE TABLE IF NOT EXISTS registry_history (period DATE, {_cols_ddl(hist_cols)})",
-        f"CREATE TABLE IF NOT EXISTS registry ({_cols_ddl(hist_cols)}, first_period DATE, "
-        "last_period DATE)",
-        "CREATE TABLE IF NOT EXISTS findings_history (period DATE, finding VARCHAR, "
-        "person_id VARCHAR, file VARCHAR, source_row INTEGER, detail VARCHAR)",
-        "CREATE TABLE IF NOT EXISTS changelog (period DATE, person_id VARCHAR, change VARCHAR, "
-        "field VARCHAR, old_value VARCHAR, new_value VARCHAR)",
-    ]
-
-
-def ensure_registry_tables(engine: Engine) -> None:
-    """Create the persistent tables if this is the district's first period."""
-    for sql in persistent_tables_sql():
-        engine.execute(sql)
-
-
-# ---------------------------------------------------------------- stage 3: persons
-
+from canbao.registry.tables import ensure_registry_tables
 
 ID_COLUMN = "公民身份号码"
 # Extracts whose IDs carry the period: a file of them without usable IDs aborts it.
@@ -387,139 +327,3 @@ def resolve_persons(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     engine.execute(duplicate_person_sql())
     for t in ("_rp_pop", "_rp_cand", "_rp_match"):
         engine.execute(f"DROP TABLE IF EXISTS {t}")
-
-
-# ---------------------------------------------------------------- stage 7: commit
-
-
-def new_person_ids_insert_sql() -> str:
-    """Record every (person_id, id_number) pair not yet known ($1 = period)."""
-    return """
-    INSERT INTO person_ids
-    SELECT DISTINCT p.person_id, p.id_number, CAST($1 AS DATE) FROM persons p
-    WHERE NOT EXISTS (SELECT 1 FROM person_ids i WHERE i.person_id = p.person_id
-                      AND i.id_number IS NOT DISTINCT FROM p.id_number)
-    """
-
-
-def history_insert_sql() -> str:
-    """This period's registry rows: persons with their classification ($1 = period)."""
-    cols = ", ".join(
-        f"s.{c}" if c in ("pension_status", "medical_status", "registration") else f"p.{c}"
-        for c in REGISTRY_COLUMNS + EXTRA_COLUMNS
-    )
-    return f"""
-    INSERT INTO registry_history
-    SELECT CAST($1 AS DATE), {cols}
-    FROM persons p LEFT JOIN person_status s USING (person_id)
-    ORDER BY p.person_id
-    """
-
-
-def findings_history_insert_sql() -> str:
-    return """
-    INSERT INTO findings_history
-    SELECT CAST($1 AS DATE), finding, person_id, file, source_row, detail FROM findings
-    ORDER BY finding, file NULLS FIRST, source_row NULLS FIRST, person_id NULLS FIRST, detail
-    """
-
-
-def affected_persons_sql() -> str:
-    """Persons whose registry row must be re-derived after committing period $1."""
-    return """
-    CREATE OR REPLACE TEMP TABLE _rc_affected AS
-    SELECT person_id FROM registry WHERE last_period >= CAST($1 AS DATE)
-    UNION SELECT person_id FROM persons
-    """
-
-
-def registry_rebuild_sql() -> list[str]:
-    """Re-derive ``registry`` rows of the affected persons from their latest history row."""
-    cols = ", ".join(f"h.{c}" for c in REGISTRY_COLUMNS + EXTRA_COLUMNS)
-    return [
-        "DELETE FROM registry WHERE person_id IN (SELECT person_id FROM _rc_affected)",
-        f"""
-        INSERT INTO registry
-        SELECT {cols}, f.first_period, f.last_period
-        FROM (SELECT person_id, min(period) AS first_period, max(period) AS last_period
-              FROM registry_history
-              WHERE person_id IN (SELECT person_id FROM _rc_affected)
-              GROUP BY person_id) f
-        JOIN registry_history h ON h.person_id = f.person_id AND h.period = f.last_period
-        ORDER BY h.person_id
-        """,
-    ]
-
-
-def commit_period(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
-    """Stage 7: write the period into the persistent registry in one transaction.
-
-    Re-running a period replaces that period's history, findings history and change
-    log; the change log diffs against the latest earlier period (contract §8.7). The survey
-    returns stage 5 staged are applied in the same transaction, and who the period's
-    批量导入 file holds is recorded from them (``provincial_exports``), so a period is atomic.
-    """
-    ensure_registry_tables(engine)
-    period = ctx.period
-    prev = scalar(
-        engine, "SELECT max(period) FROM registry_history WHERE period < CAST($1 AS DATE)", [period]
-    )
-    with transaction(engine):
-        engine.execute(new_person_ids_insert_sql(), [period])
-        for table in ("registry_history", "findings_history", "changelog"):
-            engine.execute(f"DELETE FROM {table} WHERE period = CAST($1 AS DATE)", [period])
-        engine.execute(history_insert_sql(), [period])
-        engine.execute(findings_history_insert_sql(), [period])
-        engine.execute(changelog_insert_sql(), [period, prev])
-        engine.execute(affected_persons_sql(), [period])
-        for sql in registry_rebuild_sql():
-            engine.execute(sql)
-        engine.execute("DROP TABLE IF EXISTS _rc_affected")
-        for sql in apply_staged_sql() if has_table(engine, STAGED["survey_results"]) else []:
-            engine.execute(sql)
-        if provincial.can_record(engine):
-            engine.execute(provincial.create_table_sql())
-            for sql in provincial.record_exports_sql():
-                engine.execute(sql, [period])
-
-
-# ---------------------------------------------------------------- history exports
-
-
-def period_as_of_sql() -> str:
-    """The latest committed period on or before $1."""
-    return "SELECT max(period) FROM registry_history WHERE period <= CAST($1 AS DATE)"
-
-
-def export_as_of(engine: Engine, as_of: dt.date, out_dir: Path) -> Path:
-    """Write ``registry.csv`` as it stood in the latest period ≤ ``as_of``.
-
-    Byte-identical to that period's own export (same SQL, same writer). Raises
-    LookupError when no period was committed by then.
-    """
-    period = (
-        scalar(engine, period_as_of_sql(), [as_of])
-        if has_table(engine, "registry_history")
-        else None
-    )
-    if period is None:
-        raise LookupError(messages.line("export_no_period", as_of=as_of.isoformat()))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return write_query_csv(engine, registry_csv_sql(), [period], out_dir / "registry.csv")
-
-
-def export_as_of_cli(registry_path: Path, as_of: dt.date, out_dir: Path) -> int:
-    """``canbao export``: open the registry read-only and write the as-of registry.csv."""
-    registry_path = Path(registry_path)
-    if not registry_path.is_file():
-        raise UsageError(str(registry_path), "export_no_registry")
-    engine = open_registry_db(registry_path, read_only=True)
-    try:
-        path = export_as_of(engine, as_of, out_dir)
-    except LookupError:
-        raise UsageError(str(registry_path), "export_no_period", as_of=as_of.isoformat()) from None
-    finally:
-        engine.close()
-    print(path)
-    return 0
