@@ -482,3 +482,23 @@ def test_ctrl_c_mid_run_leaves_no_period_marked_done(district: Path) -> None:
         if "registry_history" in tables:
             assert con.execute("SELECT count(*) FROM registry_history").fetchone() == (0,)
         con.close()
+
+
+def test_an_older_period_turning_up_after_a_later_one_is_refused(
+    demo_periods: list[Path], tmp_path: Path
+) -> None:
+    """Old code: ran the older period on the registry that already held the later one, then
+    re-ran the later one: its survey returns, rejected on its first run (no roster issued
+    yet), stayed rejected — 11 of 300 people lost their 调查后确认 without a word."""
+    first, second = demo_periods
+    district = tmp_path / "raw" / DISTRICT
+    shutil.copytree(second, district / second.name)
+    (tmp_path / "params").mkdir()
+    run(district).assert_clean(0)
+    registry = tmp_path / "reports" / DISTRICT / "registry.duckdb"
+    before = registry.read_bytes()
+    shutil.copytree(first, district / first.name)
+    res = run(district)
+    res.assert_clean(4, first.name, second.name, "[run_period_before_registry]")
+    assert registry.read_bytes() == before
+    assert not (tmp_path / "reports" / DISTRICT / first.name).exists()

@@ -214,6 +214,9 @@ CATALOGUE: dict[str, str] = {
     "params_defaults_used": "参数目录 {params} 中没有 {name}，本次使用默认参数",
     "params_dir_missing": "参数目录不存在；请检查 --params，或创建该目录（没有 {name} 时使用默认参数）",
     # safety rules: the period is aborted before the registry changes (exit code 4)
+    "run_period_before_registry": "期次 {period} 早于登记库中已有的最新期次 {latest}，且从未运行过："
+    "登记库按日期顺序累积（下发的花名册是下一期核对回收表的依据），不能补插更早的期次；"
+    "请把全部期次用新的输出目录重新运行（--out），或移走期次文件夹 {period}（{out} 未改动）",
     "abort_no_population": "没有人口表：户籍数据（hukou）没有载入",
     "abort_population_empty": "户籍人口数据为空：登记库中将一个人也不剩",
     "abort_unusable_ids": "{file} “{column}”列：{total} 行中有 {unusable} 行（{share}）没有可用的"

@@ -28,8 +28,8 @@ from typing import Any
 
 from canbao.core import messages
 from canbao.core.config import Config, load_config
-from canbao.core.context import PeriodContext, find_periods, period_context
-from canbao.core.errors import CanbaoError, ExitCode, RegistryBusy, UsageError
+from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
+from canbao.core.errors import CanbaoError, ExitCode, PeriodAborted, RegistryBusy, UsageError
 from canbao.core.places import district_name
 from canbao.report.front_page import write_front_page
 from canbao.run import manifest as mf
@@ -751,6 +751,49 @@ def _periods(req: RunRequest) -> list[Path]:
     return periods
 
 
+def committed_periods(registry: Path) -> list[dt.date]:
+    """The periods the registry holds, oldest first ([] before the first commit)."""
+    if not registry.exists():
+        return []
+    import duckdb
+
+    con = duckdb.connect(str(registry), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name = 'registry_history'"
+        ).fetchall()
+        if not found:
+            return []
+        rows = con.execute("SELECT DISTINCT period FROM registry_history ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
+
+
+def refuse_period_before_registry(periods: list[Path], district_out: Path) -> None:
+    """PeriodAborted for a period folder older than the registry's latest period and not in it.
+
+    The registry accumulates in date order: a roster issued in one period is what the next
+    period's survey returns are checked against. An extract folder for an earlier date
+    that turns up after a later period was committed cannot be slotted in: running it
+    would re-run the later period on a history it never had (its returns rejected as
+    "不在下发名单" a second time, without a word). Rerunning a period already in the
+    registry (``--force``, changed inputs) stays allowed.
+    """
+    committed = committed_periods(district_out / "registry.duckdb")
+    if not committed:
+        return
+    for p in periods:
+        date = parse_period_name(p.name)
+        if date is not None and date < committed[-1] and date not in committed:
+            raise PeriodAborted(
+                "run_period_before_registry",
+                period=p.name,
+                latest=committed[-1].isoformat(),
+                out=district_out,
+            )
+
+
 def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
     """Run (or skip) every period up to ``req.period``; exit code and outcomes."""
     periods = _periods(req)
@@ -760,6 +803,7 @@ def run_request(req: RunRequest) -> tuple[int, list[PeriodOutcome]]:
         _say(req, messages.line("params_defaults_used", params=req.params_dir, name=name))
     outcomes: list[PeriodOutcome] = []
     with registry_lock(Path(req.out_root) / district_code):
+        refuse_period_before_registry(periods, Path(req.out_root) / district_code)
         code_digest = mf.tree_digest(mf.package_dir())
         previous: str | None = None
         earlier: list[str] = []
