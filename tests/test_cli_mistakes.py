@@ -159,3 +159,9 @@ def test_a_params_folder_without_this_districts_file_is_said(root: Path) -> None
         f"参数目录 params 中没有 {DISTRICT}.yaml，本次使用默认参数 [params_defaults_used]" in seen
     )
     assert code == 3 and "[header_required_missing]" in seen
+
+
+def test_status_on_the_extracts_folder(root: Path) -> None:
+    """Old code: 找不到该区县的提取目录 (exit 3) — while the folder given *is* the extracts."""
+    code, seen = canbao("status", f"raw/{DISTRICT}", cwd=root)
+    assert code == 2 and f"raw/{DISTRICT}" in seen and "[status_given_raw_dir]" in seen

@@ -59,6 +59,8 @@ CATALOGUE: dict[str, str] = {
     "status_no_front_page": "首页尚未生成（运行时执行笔记本才会生成）",
     "status_no_raw_dir": "找不到该区县的提取目录，请用 --raw 指定 data/raw/<区县代码>",
     "status_no_report_dir": "不是输出目录（应为 reports/<区县代码>）",
+    "status_given_raw_dir": "这是提取数据的区县文件夹（期次文件夹中没有运行记录），不是输出目录；"
+    "请给出 reports/<区县代码>，或用 --raw 指定提取目录",
     "status_nothing_run": "其下没有任何已运行的区县；请先运行 canbao run，或指定 reports/<区县代码>",
     # reconciliation: the 说明 of each input file in the district report
     "recon_balanced": "读入 {read} 行 = 入库 {loaded} 行 + 拒收 {rejected} 行",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from canbao.core import messages
-from canbao.core.context import find_periods
-from canbao.core.errors import InputError
+from canbao.core.context import find_periods, parse_period_name
+from canbao.core.errors import InputError, UsageError
 from canbao.run import manifest as mf
 from canbao.run.orchestrate import RunRequest, default_notebook_dir, plan_period
 
@@ -152,6 +152,10 @@ def status_cli(
         dirs = [Path(report_dir)]
         if not dirs[0].is_dir():
             raise InputError(str(report_dir), "status_no_report_dir")
+        if not _manifests(dirs[0]) and any(
+            parse_period_name(p.name) for p in dirs[0].iterdir() if p.is_dir()
+        ):  # period folders without run records: the extracts, typed where the reports go
+            raise UsageError(str(report_dir), "status_given_raw_dir")
     blocks = []
     for d in dirs:
         req, periods = district_status(d, raw if report_dir else None, params_dir)
