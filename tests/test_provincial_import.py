@@ -24,8 +24,8 @@ from canbao.registry.tables import persistent_tables_sql
 from canbao.report import bulletin
 from canbao.run.pipeline import run_period
 from canbao.survey import provincial
-from canbao.survey.rosters import OUTCOMES
 from canbao.survey.tables import ensure_tables
+from canbao.survey.vocabulary import OUTCOMES
 from tests.support.survey import id_number
 
 DISTRICT = "430302"

@@ -12,12 +12,8 @@ import pytest
 
 from canbao import survey
 from canbao.core.xlsx import put, save_workbook_fixed
-from canbao.survey.rosters import (
-    OUTCOME_NAMES,
-    REASONS,
-    ROSTER_COLUMNS,
-    batch_label,
-)
+from canbao.survey.rosters import ROSTER_COLUMNS
+from canbao.survey.vocabulary import OUTCOME_NAMES, REASONS, batch_label
 from tests.support.survey import (
     DISTRICT,
     FORMULA_NAMES,

@@ -171,7 +171,7 @@ def _import_columns(columns: Any) -> tuple[dict[str, str], ...]:
 
 def _import_codes(codes: Any) -> dict[str, str]:
     """Overrides of the roster's 核实情况 → code table: known 核实情况, ``状态/原因`` codes."""
-    from canbao.survey.rosters import OUTCOME_NAMES
+    from canbao.survey.vocabulary import OUTCOME_NAMES
 
     if not isinstance(codes, dict):
         _bad_import_params("codes 应为 核实情况: 代码 的映射")

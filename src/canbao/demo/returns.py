@@ -20,17 +20,11 @@ import pandas as pd
 
 from canbao.core import refdata
 from canbao.core.labels import COVERAGE_LABELS
+from canbao.core.xlsx import fixed_time
 from canbao.demo.xlsx import write_xlsx
-from canbao.survey.rosters import (
-    RELATION_NAMES,
-    ROSTER_COLUMNS,
-    ROSTER_SHEET,
-    SEX_NAMES,
-    RosterMeta,
-    fixed_time,
-    roster_subtitle,
-    safe_name,
-)
+from canbao.survey.places import safe_name
+from canbao.survey.rosters import ROSTER_COLUMNS, ROSTER_SHEET, RosterMeta, roster_subtitle
+from canbao.survey.vocabulary import RELATION_NAMES, SEX_NAMES
 
 # Good outcomes and their weights; 在校学生 is drawn separately (only for ages 16-24).
 GOOD_OUTCOMES: tuple[tuple[str, float], ...] = (

@@ -60,8 +60,8 @@ from canbao.survey.rejections import REJECTION_COLUMNS as REJECTION_COLUMNS
 from canbao.survey.rejections import write_rejections
 from canbao.survey.returns import RETURNS_DIR as RETURNS_DIR
 from canbao.survey.returns import import_returns, import_returns_cli
-from canbao.survey.rosters import batch_label
 from canbao.survey.tables import ensure_tables
+from canbao.survey.vocabulary import batch_label
 
 __all__ = [
     "OUTCOME_RULES",

@@ -4,7 +4,7 @@ verdict (accepted, duplicate, rejected) against the tasks and earlier imports.""
 from __future__ import annotations
 
 from canbao.core.privacy import mask_id_sql
-from canbao.survey.rosters import OUTCOMES
+from canbao.survey.vocabulary import OUTCOMES
 
 # 核实情况 → what classify applies (contract §8.3). The person was surveyed because
 # the district's own data showed no insurance, so insurance found only by the

@@ -29,14 +29,8 @@ from canbao.core.xlsx import (
     protect_sheet,
     protect_workbook,
 )
-from canbao.survey.rosters import (
-    OUTCOME_NAMES,
-    RELATION_NAMES,
-    SEX_NAMES,
-    RosterMeta,
-    batch_label,
-    save_survey_workbook,
-)
+from canbao.survey.rosters import RosterMeta, save_survey_workbook
+from canbao.survey.vocabulary import OUTCOME_NAMES, RELATION_NAMES, SEX_NAMES, batch_label
 
 FORM_SHEET = "登记表"
 WIDTHS = (16, 30, 16, 30)

@@ -11,15 +11,10 @@ from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, transaction
 from canbao.survey.forms import write_registration_forms
+from canbao.survey.ledgers import write_ledger, write_summary
 from canbao.survey.places import _place, district_name, place_names
 from canbao.survey.provincial import code_table
-from canbao.survey.rosters import (
-    RosterMeta,
-    roster_values,
-    write_ledger,
-    write_roster,
-    write_summary,
-)
+from canbao.survey.rosters import RosterMeta, roster_values, write_roster
 from canbao.survey.tables import ensure_tables
 from canbao.survey.worklists import write_work_lists
 

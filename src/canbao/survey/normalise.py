@@ -14,7 +14,7 @@ import pandas as pd
 
 from canbao.core import dates, text
 from canbao.core.privacy import mask_id
-from canbao.survey.rosters import OUTCOME_NAMES, REASONS
+from canbao.survey.vocabulary import OUTCOME_NAMES, REASONS
 
 RETURN_FIELDS = (
     "batch",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from canbao.core import places
 from canbao.core.config import Config
 from canbao.core.engine import Engine
-from canbao.survey.rosters import safe_name
 
 
 def place_names(
@@ -19,6 +18,13 @@ def place_names(
 def district_name(cfg: Config) -> str:
     """The district's display name (:func:`canbao.core.places.district_name`)."""
     return places.district_name(cfg.district_code, cfg.district_name)
+
+
+def safe_name(text: str) -> str:
+    """A file-name part: path separators and reserved characters replaced."""
+    bad = '<>:"/\\|?*\x00'
+    out = "".join("_" if ch in bad or ord(ch) < 32 else ch for ch in str(text)).strip()
+    return out.lstrip(".") or "_"
 
 
 def _place(code: str | None, names: dict[str, str], blank: str) -> str:

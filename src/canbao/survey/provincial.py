@@ -36,8 +36,8 @@ from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine
 from canbao.core.errors import CanbaoError
 from canbao.core.xlsx import fixed_time, write_text_table
-from canbao.survey.rosters import OUTCOMES
 from canbao.survey.tables import ensure_tables
+from canbao.survey.vocabulary import OUTCOMES
 
 TABLE = "provincial_exports"
 IMPORT_DIR = "import"
@@ -55,7 +55,7 @@ def import_paths(ctx: PeriodContext) -> tuple[Path, Path]:
 
 
 def code_table(params: ProvincialImportConfig) -> tuple[tuple[str, str], ...]:
-    """核实情况 → ``状态/原因``: the roster's table (:data:`canbao.survey.rosters.OUTCOMES`, shown on
+    """核实情况 → ``状态/原因``: the roster's table (:data:`canbao.survey.vocabulary.OUTCOMES`, shown on
     its hidden list sheet) with the params' overrides; the one table rosters, the import
     of returns and this file use."""
     return tuple((outcome, params.codes.get(outcome, code)) for outcome, code in OUTCOMES)

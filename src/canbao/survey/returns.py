@@ -19,7 +19,6 @@ from canbao.survey.places import place_names
 from canbao.survey.provincial import code_table
 from canbao.survey.read import _path_township, read_return_file, return_files
 from canbao.survey.rejections import write_rejections
-from canbao.survey.rosters import REASONS
 from canbao.survey.tables import (
     STAGED,
     TASK_UPDATES,
@@ -28,6 +27,7 @@ from canbao.survey.tables import (
     reset_staging,
     with_staged_sql,
 )
+from canbao.survey.vocabulary import REASONS
 
 RETURNS_DIR = "survey_returns"
 

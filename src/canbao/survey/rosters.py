@@ -1,9 +1,10 @@
-"""应参保人员花名册: the village roster workbook, its township summary and the 落实台账.
+"""应参保人员花名册: the village roster workbook, the survey's one layout.
 
 A roster goes to one village officer, who verifies each person at home and fills
 in the unlocked columns; the same layout comes back as a survey return
 (``canbao.survey`` reads it by header name). Only a village's own roster and
-registration forms carry full ID numbers; the summary and ledger mask them.
+registration forms carry full ID numbers; the summary and ledger
+(:mod:`canbao.survey.ledgers`) mask them.
 
 Every workbook is built and saved by :mod:`canbao.core.xlsx` (titles, headers and
 sheet settings through openpyxl; the body rows, thousands per village, through
@@ -25,7 +26,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from canbao.core.labels import COVERAGE_LABELS
-from canbao.core.privacy import mask_id
 from canbao.core.xlsx import (
     BORDER,
     FONT,
@@ -43,43 +43,13 @@ from canbao.core.xlsx import (
     save_workbook_fixed,
     title_rows,
 )
-
-# 核实情况 (contract §8.4) with the 湖南 import code 参保意愿/状态 + reason or 身份.
-OUTCOMES: tuple[tuple[str, str], ...] = (
-    ("参加省职保", "0/200"),
-    ("参加机关保", "0/201"),
-    ("参加省外职保", "0/202"),
-    ("在校学生", "0/203"),
-    ("现役军人", "0/204"),
-    ("服刑人员", "0/205"),
-    ("出国（境）人员", "0/206"),
-    ("死亡未销户人员", "0/207"),
-    ("其他人员", "0/208"),
-    ("我区参加居保", "1/011"),
-    ("无参保意愿", "2/011"),
+from canbao.survey.vocabulary import (
+    OUTCOMES,
+    REASONS,
+    RELATION_NAMES,
+    SEX_NAMES,
+    batch_label,
 )
-OUTCOME_NAMES: tuple[str, ...] = tuple(name for name, _ in OUTCOMES)
-
-# 未参保原因: no national list (contract §8.4, §8.8); the 雨湖区 normalised list plus the
-# reasons seen elsewhere, and 其他 so an officer is never forced to pick a wrong one.
-REASONS: tuple[str, ...] = (
-    "16岁以上在校生",
-    "参军",
-    "服刑人员",
-    "死亡（失踪）",
-    "空挂户",
-    "户口不在本地",
-    "数据错误",
-    "参职保（含退休）",
-    "已录入居保",
-    "自愿放弃",
-    "异地居保",
-    "已录入未审核",
-    "经济困难（交不起）",
-    "不了解政策",
-    "其他",
-)
-
 
 ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("序号", "seq", 6),
@@ -108,61 +78,6 @@ FIRST_DATA_ROW = HEADER_ROW + 1
 LISTS_SHEET = "选项"
 ROSTER_SHEET = "花名册"
 
-SEX_NAMES: dict[str, str] = {"1": "男", "2": "女"}
-# GB/T 4761-2008, the codes seen in 户籍 extracts (others are shown as received).
-RELATION_NAMES: dict[str, str] = {
-    "01": "本人",
-    "02": "户主",
-    "10": "配偶",
-    "11": "夫",
-    "12": "妻",
-    "20": "子",
-    "21": "独生子",
-    "22": "长子",
-    "23": "次子",
-    "24": "三子",
-    "27": "养子或继子",
-    "28": "女婿",
-    "29": "其他儿子",
-    "30": "女",
-    "31": "独生女",
-    "32": "长女",
-    "33": "次女",
-    "34": "三女",
-    "37": "养女或继女",
-    "38": "儿媳",
-    "39": "其他女儿",
-    "40": "孙子女",
-    "41": "孙子",
-    "42": "孙女",
-    "43": "外孙子",
-    "44": "外孙女",
-    "50": "父母",
-    "51": "父亲",
-    "52": "母亲",
-    "53": "公公",
-    "54": "婆婆",
-    "55": "岳父",
-    "56": "岳母",
-    "60": "祖父母",
-    "61": "祖父",
-    "62": "祖母",
-    "70": "兄弟姐妹",
-    "71": "兄",
-    "72": "嫂",
-    "73": "弟",
-    "74": "弟媳",
-    "75": "姐姐",
-    "76": "姐夫",
-    "77": "妹妹",
-    "78": "妹夫",
-    "80": "其他",
-    "93": "侄子",
-    "94": "侄女",
-    "97": "其他亲属",
-    "99": "非亲属",
-}
-CN_DIGITS = "零一二三四五六七八九"
 SIGNATURE = "采集人签字：__________"  # bottom right of every printed survey page
 
 
@@ -184,18 +99,6 @@ class RosterMeta:
     import_codes: tuple[tuple[str, str], ...] = OUTCOMES
 
 
-def batch_label(batch: int) -> str:
-    """下发批次 as officers write it: 第一批, 第十二批 (digits beyond 99)."""
-    if batch < 10:
-        num = CN_DIGITS[batch]
-    elif batch < 100:
-        tens, ones = divmod(batch, 10)
-        num = ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
-    else:
-        num = str(batch)
-    return f"第{num}批"
-
-
 def save_survey_workbook(wb: Workbook, path: Path, day: dt.date) -> Path:
     """Save a survey workbook (roster, summary, ledger, forms, 退回清单) stamped with ``day``.
 
@@ -203,13 +106,6 @@ def save_survey_workbook(wb: Workbook, path: Path, day: dt.date) -> Path:
     are fixed, and keeping it keeps the bytes every earlier batch was issued with.
     """
     return save_workbook_fixed(wb, path, fixed_time(day), sort_entries=False)
-
-
-def safe_name(text: str) -> str:
-    """A file-name part: path separators and reserved characters replaced."""
-    bad = '<>:"/\\|?*\x00'
-    out = "".join("_" if ch in bad or ord(ch) < 32 else ch for ch in str(text)).strip()
-    return out.lstrip(".") or "_"
 
 
 def roster_values(df: pd.DataFrame) -> pd.DataFrame:
@@ -377,170 +273,3 @@ def write_roster(
         protect_sheet(ws, meta.password)
         protect_workbook(wb, meta.password)
     return save_survey_workbook(wb, path, meta.issue_date)
-
-
-SUMMARY_COLUMNS: tuple[Column, ...] = (
-    Column("序号", "seq", 6),
-    Column("村社区代码", "village_code", 15),
-    Column("村社区", "village_name", 18),
-    Column("下发人数", "people", 10),
-    Column("户数", "households", 8),
-    Column("其中再次下发", "reissued", 12),
-    Column("养老应参保未参保", "pension_not_insured", 16),
-    Column("医疗应参保未参保", "medical_not_insured", 16),
-    Column("花名册文件", "file", 34),
-)
-
-
-def write_summary(counts: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
-    """The township's 汇总 sheet: counts per village and a 合计 row (no person rows)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "汇总"
-    cols = SUMMARY_COLUMNS
-    title_rows(
-        ws,
-        f"{meta.district_name}{meta.township_name} 应参保人员花名册汇总",
-        f"乡镇街道：{meta.township_name}（{meta.township_code}）　"
-        f"下发批次：{batch_label(meta.batch)}　下发日期：{meta.issue_date.isoformat()}",
-        len(cols),
-    )
-    header_row(ws, HEADER_ROW, cols)
-    fast = FastRows(ws)
-    body = fast.style("body", font=Font(name=FONT, size=10), border=BORDER)
-    bold = fast.style("bold", font=Font(name=FONT, size=10, bold=True), border=BORDER)
-    sums = ("people", "households", "reissued", "pension_not_insured", "medical_not_insured")
-    recs = counts.to_dict("records")
-    for k, rec in enumerate(recs):
-        rec["seq"] = k + 1
-        fast.row(FIRST_DATA_ROW + k, [rec.get(c.field) for c in cols], [body] * len(cols))
-    total = [
-        "合计"
-        if j == 0
-        else (int(counts[c.field].sum()) if len(counts) else 0)
-        if c.field in sums
-        else None
-        for j, c in enumerate(cols)
-    ]
-    fast.row(FIRST_DATA_ROW + len(recs), total, [bold] + [body] * (len(cols) - 1))
-    print_setup(
-        ws,
-        landscape=False,
-        title_rows=f"1:{HEADER_ROW}",
-        header=f"{meta.district_name} {meta.township_name} 花名册汇总 {batch_label(meta.batch)}",
-        footer_right=SIGNATURE,
-    )
-    return save_survey_workbook(wb, path, meta.issue_date)
-
-
-LEDGER_COLUMNS: tuple[Column, ...] = (
-    Column("序号", "seq", 6),
-    Column("单位名称", "township_name", 12),
-    Column("下发批次", "batch_name", 9),
-    Column("批内序号", "seq_in_batch", 8),
-    Column("姓名", "name", 10),
-    Column("身份证号码", "id_masked", 21),
-    Column("统筹区", "district", 12),
-    Column("乡镇街", "township_name", 12),
-    Column("村社区", "village_name", 14),
-    Column("是否已参保", "insured", 9),
-    Column("参保时间", "insured_date", 10),
-    Column("未参保原因", "uninsured_reason", 14),
-    Column("核查状态", "status_name", 11),
-    Column("核实情况", "result", 22),
-    Column("再次下发", "reissued_name", 8),
-    Column("结果期别", "result_period", 11),
-)
-STATUS_NAMES: dict[str, str] = {
-    "issued": "已下发未回收",
-    "returned": "已回收待入库",
-    "accepted": "已落实",
-    "rejected": "退回重填",
-}
-
-
-def write_ledger(
-    tasks: pd.DataFrame, path: Path, *, district_name: str, township_name: str, period: dt.date
-) -> Path:
-    """未参保落实台账 of one township: every task of every batch (IDs masked), and batch totals.
-
-    Args: tasks with batch, seq_in_batch, name, id_number, village_name, insured,
-    uninsured_reason, status, result, reissued, result_period. Returns: the path.
-    """
-    t = tasks.copy()
-    t["id_masked"] = t["id_number"].map(mask_id)
-    t["batch_name"] = t["batch"].map(lambda b: batch_label(int(b)))
-    t["status_name"] = t["status"].map(lambda s: STATUS_NAMES.get(s, s))
-    t["reissued_name"] = t["reissued"].map(lambda b: "是" if bool(b) else "")
-    t["district"] = district_name
-    t["township_name"] = township_name
-    t["result_period"] = t["result_period"].map(cell_text)
-    t["insured_date"] = ""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "台账"
-    cols = LEDGER_COLUMNS
-    title_rows(
-        ws,
-        f"{district_name}{township_name} 未参保落实台账",
-        f"统筹区：{district_name}　乡镇街：{township_name}　截至：{period.isoformat()}",
-        len(cols),
-    )
-    header_row(ws, HEADER_ROW, cols)
-    fast = FastRows(ws)
-    body = [fast.style("body", font=Font(name=FONT, size=10), border=BORDER)] * len(cols)
-    t["seq"] = range(1, len(t) + 1)
-    t["seq_in_batch"] = t["seq_in_batch"].astype(int)
-    data = [t[c.field].tolist() for c in cols]
-    for i in range(len(t)):
-        fast.row(FIRST_DATA_ROW + i, [col[i] for col in data], body)
-    print_setup(
-        ws,
-        landscape=True,
-        title_rows=f"1:{HEADER_ROW}",
-        header=f"{district_name} {township_name} 未参保落实台账 {period.isoformat()}",
-        footer_right=SIGNATURE,
-    )
-    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-
-    s = wb.create_sheet("批次汇总")
-    heads = (
-        Column("下发批次", "b", 10),
-        Column("下发数", "n", 10),
-        Column("已核实", "done", 10),
-        Column("未核实", "open", 10),
-        Column("合计", "total", 10),
-    )
-    title_rows(s, f"{township_name} 下发核实汇总", f"截至：{period.isoformat()}", len(heads))
-    header_row(s, HEADER_ROW, heads)
-    done_mask = t["status"].isin(["returned", "accepted"])
-    per = (
-        t.assign(done=done_mask)
-        .groupby("batch", sort=True)
-        .agg(n=("seq_in_batch", "size"), done=("done", "sum"))
-        .reset_index()
-    )
-    r = HEADER_ROW
-    for r, rec in enumerate(per.itertuples(index=False), start=FIRST_DATA_ROW):
-        vals = [
-            batch_label(int(rec.batch)),
-            int(rec.n),
-            int(rec.done),
-            int(rec.n - rec.done),
-            int(rec.n),
-        ]
-        for j, v in enumerate(vals, start=1):
-            put(s, r, j, v).border = BORDER
-    tot = [int(per["n"].sum()), int(per["done"].sum())]
-    for j, v in enumerate(["合计", tot[0], tot[1], tot[0] - tot[1], tot[0]], start=1):
-        cell = put(s, r + 1, j, v)
-        cell.border = BORDER
-        cell.font = Font(name=FONT, size=10, bold=True)
-    print_setup(
-        s,
-        landscape=False,
-        title_rows=f"1:{HEADER_ROW}",
-        header=f"{district_name} {township_name} 下发核实汇总",
-        footer_right=SIGNATURE,
-    )
-    return save_survey_workbook(wb, path, period)
