@@ -100,3 +100,30 @@ def test_errors_met_after_parsing_are_chinese_too(tmp_path: Path) -> None:
     assert res.returncode == int(ExitCode.USAGE)  # a folder argument that is no district
     assert "没有以 YYYY-MM-DD 命名的期次目录 [run_no_periods]" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_ctrl_c_turned_into_a_duckdb_error_still_exits_130(monkeypatch, capsys) -> None:
+    """Ctrl+C during a query ends as DuckDB's own error ("Query interrupted"), which a
+    period's handler would record as a failure: the CLI remembers the key and exits 130."""
+    import os
+    import signal
+    import time
+
+    from canbao import cli
+
+    def pressed_during_a_query(_args) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            raise RuntimeError("Query interrupted") from None
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_status", pressed_during_a_query)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        assert cli.main(["status", "reports/430302"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err
+    assert "[interrupted]" in err and "RuntimeError" not in err and "Traceback" not in err

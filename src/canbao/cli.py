@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from canbao.core import messages
+from canbao.core import interrupt, messages
 from canbao.core.errors import CanbaoError, ExitCode
 
 PROG = "canbao"
@@ -433,15 +433,19 @@ def _log_internal_error() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    interrupt.install()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except CanbaoError as exc:
+        if interrupt.seen():
+            return _interrupted()
         print(f"{PROG}: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        print(f"{PROG}: {messages.line('interrupted')}", file=sys.stderr)
-        return 130
+        return _interrupted()
     except Exception as exc:
+        if interrupt.seen():  # DuckDB's "Query interrupted" is the user's Ctrl+C
+            return _interrupted()
         from canbao.run.paths import storage_failure
 
         reason = storage_failure(exc)
@@ -451,6 +455,13 @@ def main(argv: list[str] | None = None) -> int:
         log = _log_internal_error()
         print(f"{PROG}: {messages.line('internal_error', log=log)}", file=sys.stderr)
         return int(ExitCode.INTERNAL)
+    return _interrupted() if interrupt.seen() else code
+
+
+def _interrupted() -> int:
+    """Ctrl+C: one Chinese line, exit 130 (the shell's code for SIGINT)."""
+    print(f"{PROG}: {messages.line('interrupted')}", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

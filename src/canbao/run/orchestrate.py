@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from canbao.core import messages
+from canbao.core import interrupt, messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
 from canbao.core.errors import CanbaoError, ExitCode, PeriodAborted, RegistryBusy, UsageError
@@ -664,6 +664,8 @@ def run_period_with_manifest(
         except CanbaoError as exc:  # refused input or a safety rule: the user's message, its code
             error, exit_code = str(exc), int(exc.exit_code)
         except Exception as exc:  # noqa: BLE001 - recorded in the manifest and the summary
+            if interrupt.seen():  # Ctrl+C mid-query: no manifest, the period is redone
+                raise KeyboardInterrupt from exc
             logging.getLogger("canbao.run").exception("period %s failed", ctx.period)
             reason = storage_failure(exc)  # a full disk is no bug: say so, in Chinese
             error = (
