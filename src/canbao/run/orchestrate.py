@@ -757,18 +757,15 @@ def committed_periods(registry: Path) -> list[dt.date]:
     """The periods the registry holds, oldest first ([] before the first commit)."""
     if not registry.exists():
         return []
-    import duckdb
+    from canbao.core.engine import open_registry_db
 
-    con = duckdb.connect(str(registry), read_only=True)
+    eng = open_registry_db(registry, read_only=True)  # under the budget, like every connection
     try:
-        found = con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name = 'registry_history'"
-        ).fetchall()
-        if not found:
+        if not eng.table_exists("registry_history"):
             return []
-        rows = con.execute("SELECT DISTINCT period FROM registry_history ORDER BY 1").fetchall()
+        rows = eng.con.execute("SELECT DISTINCT period FROM registry_history ORDER BY 1").fetchall()
     finally:
-        con.close()
+        eng.close()
     return [r[0] for r in rows]
 
 
