@@ -121,6 +121,9 @@ def test_ctrl_c_turned_into_a_duckdb_error_still_exits_130(monkeypatch, capsys) 
 
     monkeypatch.setattr(cli, "_cmd_status", pressed_during_a_query)
     previous = signal.getsignal(signal.SIGINT)
+    # Python's own handler, as in a terminal (an xdist worker has its own, which would
+    # take the signal down with the worker)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         assert cli.main(["status", "reports/430302"]) == 130
     finally:
