@@ -22,6 +22,7 @@ from canbao.core import fonts
 from canbao.core.config import BulletinConfig, Config
 from canbao.core.engine import DuckDBEngine
 from canbao.report import bulletin, charts, render
+from tests.support.browser import screenshot
 from tests.support.bulletin import P2, build_small
 
 CFG = Config(
@@ -211,34 +212,7 @@ def test_matplotlib_draws_chinese_with_the_pip_font(engine):
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
     _, _, html, _ = rendered
-    shot = tmp_path / "shot.png"
-    env = {
-        "FONTCONFIG_FILE": str(fonts.fontconfig_file()),
-        "HOME": str(tmp_path),
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,1600",
-            f"--screenshot={shot}",
-            html.resolve().as_uri(),
-        ],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert shot.is_file(), "chromium wrote no screenshot"
+    shot = screenshot(html, tmp_path / "shot.png", fonts.fontconfig_file(), height=1600)
     img = mpimg.imread(str(shot))[:, :, :3]
     assert (img < 0.9).any(axis=2).mean() > 0.02
     red = ((img[:, :, 0] > 0.6) & (img[:, :, 1] < 0.25) & (img[:, :, 2] < 0.25)).sum()
