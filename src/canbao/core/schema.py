@@ -141,7 +141,9 @@ def extract_label(name: str) -> str:
     return extract.label if extract else name
 
 
+_RANK: dict[str, int] = {e.name: i for i, e in enumerate(EXTRACTS)}
+
+
 def extract_rank(name: str) -> int:
     """An extract's place in the contract's order (survey returns and unknowns last)."""
-    names = [e.name for e in EXTRACTS]
-    return names.index(name) if name in names else len(names)
+    return _RANK.get(name, len(_RANK))
