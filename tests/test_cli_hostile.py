@@ -327,6 +327,30 @@ def test_extract_pasted_twice_reports_every_repeat(district: Path, clean_run: Pa
         assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name
 
 
+def test_an_unquoted_comma_rejects_its_row_by_name(district: Path) -> None:
+    """Old code: the row loaded with its cells shifted one column right (the ID column held
+    the 乡镇街道 name: an ID_INVALID finding for a person who has a valid ID). Now the row
+    is a ``too_many_fields`` reject holding the line as sent; every row is accounted for."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    addr = t.get(5, "户籍地址")
+    t.set(5, "户籍地址", f"{addr[:6]}，{addr[6:]}")  # written unquoted, then made a comma
+    write_csv(path, t)
+    text = path.read_bytes().decode("gbk").replace(f"{addr[:6]}，", f"{addr[:6]},", 1)
+    path.write_bytes(text.encode("gbk"))
+    run(district).assert_clean(0)
+    rejects = read_csv(exports_of(district) / "rejects.csv")
+    got = rejects[rejects.reason == "too_many_fields"]
+    assert got[["file", "source_row"]].values.tolist() == [["hukou.csv", "5"]]
+    assert f"{addr[:6]},{addr[6:]}" in got.value.item() and t.get(5, "姓名") in got.value.item()
+    assert "字段比表头多" in got.reason_text.item()
+    recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
+    read, loaded, rejected = recon.loc["hukou.csv", ["rows_read", "rows_loaded", "rows_rejected"]]
+    assert int(read) == len(t.rows) == int(loaded) + int(rejected) and int(rejected) >= 1
+    findings = read_csv(exports_of(district) / "findings.csv")
+    assert findings[(findings.file == "hukou.csv") & (findings.source_row == "5")].empty
+
+
 def test_invisible_marks_around_ids_change_nobody(district: Path, clean_run: Path) -> None:
     """Old code: ingest folded 5 such characters, cleaning 6: IDs with U+200E turned invalid."""
     marks = ["\u200e", "\u200f", "\ufeff", "\u2060", "\u202a", "\u202c"]

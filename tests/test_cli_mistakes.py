@@ -150,6 +150,19 @@ def test_a_second_run_on_a_busy_registry(root: Path) -> None:
     assert "run.lock" in seen
 
 
+def test_import_returns_while_a_run_holds_the_registry(root: Path) -> None:
+    """Old code: import-returns opened the registry under a running period (no lock taken)."""
+    registry = root / "reports" / DISTRICT / "registry.duckdb"
+    registry.parent.mkdir(parents=True)
+    registry.write_bytes(b"")  # never opened: the lock is asked first
+    with registry_lock(root / "reports" / DISTRICT):
+        code, seen = canbao(
+            "import-returns", f"raw/{DISTRICT}/{PERIOD}", "--params", "params", cwd=root
+        )
+    assert code == 5 and "登记库正被另一个运行使用" in seen and "[registry_busy]" in seen
+    assert "run.lock" in seen and registry.read_bytes() == b""
+
+
 def test_a_params_folder_without_this_districts_file_is_said(root: Path) -> None:
     """Old code: params/ holding only another district's file ran with the defaults silently.
     Now the console says so before the period starts (here it then stops on the extracts)."""

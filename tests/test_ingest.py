@@ -261,17 +261,35 @@ def test_zero_width_bom_and_apostrophe_kept_raw(engine, period):
     assert col(engine, "SELECT name_raw FROM raw_hukou ORDER BY source_row")[0] == "张秀英"
 
 
-def test_ragged_csv_rows_are_padded(engine, period):
+def test_ragged_csv_rows_short_padded_long_rejected(engine, period):
+    """A short row is padded; a row with more filled fields than the header cannot be
+    trusted (its cells may have moved) and is rejected with its text."""
     text = ",".join(HUKOU_HEADER) + "\n" + ",".join(HUKOU_ROWS[0]) + "\n"
     text += ",".join(HUKOU_ROWS[1][:5]) + "\n"  # short row
     text += ",".join([*HUKOU_ROWS[2], "多出来"]) + "\n"  # long row
     (period / "hukou.csv").write_text(text, encoding="gbk")
     recon = run(engine, period)
     assert col(engine, "SELECT name_raw FROM raw_hukou ORDER BY source_row") == [
-        "张秀英", "欧阳娜娜", "阿依古丽·买买提",
+        "张秀英", "欧阳娜娜",
     ]  # fmt: skip
     assert engine.scalar("SELECT township_code IS NULL FROM raw_hukou WHERE source_row = 2")
-    assert recon.loc[recon.extract == "hukou", "extra_columns"].item() == "(column 15)"
+    r = recon.set_index("extract").loc["hukou"]
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
+    assert r.extra_columns is None
+    assert engine.query_df("SELECT source_row, reason, value FROM rejects").values.tolist() == [
+        [3, "too_many_fields", ",".join([*HUKOU_ROWS[2], "多出来"])]
+    ]
+
+
+def test_a_column_the_header_does_not_name_is_an_extra_column(engine, period):
+    """Every row one field wider than the header: an unnamed column, not shifted rows."""
+    text = ",".join(HUKOU_HEADER) + "\n"
+    text += "".join(",".join([*r, "备注"]) + "\n" for r in HUKOU_ROWS[:3])
+    (period / "hukou.csv").write_text(text, encoding="gbk")
+    recon = run(engine, period)
+    r = recon.set_index("extract").loc["hukou"]
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 3, 0)
+    assert r.extra_columns == "(column 15)"
 
 
 def test_parts_case_and_survey_returns_skipped(engine, period):

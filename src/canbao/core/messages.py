@@ -37,6 +37,8 @@ CATALOGUE: dict[str, str] = {
     "no_employer_no_code_or_name": "单位编号、统一社会信用代码和单位名称均为空",
     "nul_byte": "行内含空字符（文件已损坏）",
     "undecodable": "行内含无法解码的字符（文件编码损坏）",
+    "too_many_fields": "字段比表头多（单元格中有未加引号的逗号？），其后各列已错位，整行未载入；"
+    "值为该行原文",
     # field issues: exports/field_issues.csv's ``reason`` codes (the row loads, the field not)
     "value_unknown": "填写为“不详”等，视为空值",
     "date_invalid": "日期无法识别或不存在（如 2 月 30 日），视为空值",

@@ -150,7 +150,13 @@ def locate_header(raw: RawFile, extract: Extract, cfg: Config) -> tuple[HeaderMa
                 continue
             body = t.slice(k + 1)
             uncomputed = tuple((r - k - 1, c, ref) for r, c, ref in raw.uncomputed if r > k)
-            return hmap, dataclasses.replace(raw, header=cells, table=body, uncomputed=uncomputed)
+            counts = raw.field_counts
+            if counts is not None:  # the header is as wide as its own row, not the widest
+                cells, counts = cells[: max(counts[k].as_py(), 1)], counts.slice(k + 1)
+            found = dataclasses.replace(
+                raw, header=cells, table=body, uncomputed=uncomputed, field_counts=counts
+            )
+            return hmap, found
         raise first
 
 
@@ -217,6 +223,36 @@ def _damaged_rows(raw: RawFile) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]
     return mask, reason, column, value
 
 
+TOO_MANY_FIELDS = "too_many_fields"
+
+
+def _surplus_rows(raw: RawFile) -> tuple[tuple[pa.Array, pa.Array] | None, RawFile]:
+    """CSV rows with more fields than the header: ((mask, the row as sent), the file
+    without the surplus columns), or (None, the file unchanged).
+
+    An unquoted comma in an address splits one cell in two and moves every cell after it
+    one column right: the row's ID column then holds another column's value. Such a row is
+    rejected whole (``too_many_fields``, its text as the value) rather than loaded shifted.
+    When most rows are that wide, the header merely lacks a name: an unnamed extra column.
+    """
+    t = raw.table
+    width = len(raw.header)
+    if raw.field_counts is None or t.num_columns <= width or t.num_rows == 0:
+        return None, raw
+    mask = pc.greater(raw.field_counts.slice(0, t.num_rows), width)
+    hits = pc.sum(mask).as_py() or 0
+    if hits == 0 or 2 * hits > t.num_rows:
+        return None, raw
+    text = pc.binary_join_element_wise(
+        *t.columns, raw.delimiter, null_handling="replace", null_replacement=""
+    )
+    value = pc.if_else(mask, text, pa.scalar(None, pa.string()))
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks()
+    trimmed = dataclasses.replace(raw, table=t.select(range(width)))
+    return (mask, pc.utf8_rtrim(value, characters=raw.delimiter)), trimmed
+
+
 def _repeated_header(raw: RawFile, hmap: HeaderMap, key_index: int) -> pa.Array | None:
     """Rows that repeat the header (two exports pasted into one file): layout, not people.
 
@@ -247,6 +283,7 @@ def split_rows(
     """(loaded rows: canonical columns + source_row; rejects; extra header names; rows read)."""
     hmap, raw = locate_header(raw, extract, cfg)
     check_structure(raw, hmap)
+    surplus, raw = _surplus_rows(raw)
     t = raw.table
     n = t.num_rows
     data = {
@@ -270,6 +307,9 @@ def split_rows(
     damaged = _damaged_rows(raw)
     if damaged is not None:
         rejected = pc.or_(rejected, damaged[0])
+    if surplus is not None:  # a blank or totals line with extra commas is that, not a person
+        surplus = (pc.and_(surplus[0], pc.invert(pc.or_(blank, summary))), surplus[1])
+        rejected = pc.or_(rejected, surplus[0])
 
     loaded = pa.table({**data, "source_row": source_row})
     rej_rows = pc.indices_nonzero(rejected)
@@ -292,6 +332,11 @@ def split_rows(
         is_repeated = pc.take(repeated, rej_rows)
         reason = pc.if_else(is_repeated, pa.scalar("repeated_header"), reason)
         value = pc.if_else(is_repeated, pc.take(key, rej_rows), value)
+    if surplus is not None:
+        is_surplus = pc.take(surplus[0], rej_rows)
+        reason = pc.if_else(is_surplus, pa.scalar(TOO_MANY_FIELDS), reason)
+        column = pc.if_else(is_surplus, pa.scalar(None, pa.string()), column)
+        value = pc.if_else(is_surplus, pc.take(surplus[1], rej_rows), value)
     if damaged is not None:
         is_damaged = pc.take(damaged[0], rej_rows)
         reason = pc.if_else(is_damaged, pc.take(damaged[1], rej_rows), reason)

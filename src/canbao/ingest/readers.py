@@ -88,6 +88,9 @@ class RawFile:
     # xlsx: (table row, column index, cell reference) of formulas saved without their result
     uncomputed: tuple[tuple[int, int, str], ...] = ()
     cleaning: tuple[str, ...] = ()  # extra cell cleaning asked for by the reader (read_file)
+    # CSV read row by row: fields per data row (blank cells counted), to find rows longer
+    # than the header whatever their surplus cells hold; None when every row is as wide
+    field_counts: pa.Array | None = None
 
 
 def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
@@ -272,8 +275,9 @@ def read_csv(path: Path, file: str) -> RawFile:
         # Ragged rows (a short or long line) fail here: the slower reader pads them.
         with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
             table = _read_csv_arrow(path, scan, len(header), skip, delimiter)
+    field_counts = None
     if table is None:
-        table = _read_csv_python(path, file, scan, len(header), skip, delimiter)
+        table, field_counts = _read_csv_python(path, file, scan, len(header), skip, delimiter)
     damage = []
     if scan.errors != "strict":
         damage.append(("\ufffd", UNDECODABLE))
@@ -288,6 +292,7 @@ def read_csv(path: Path, file: str) -> RawFile:
         delimiter=delimiter,
         odd_quotes=scan.quotes % 2 == 1,
         cleaning=cleaning,
+        field_counts=field_counts,
     )
 
 
@@ -321,9 +326,11 @@ def _read_csv_arrow(path: Path, scan: TextScan, width: int, skip: int, delimiter
 
 def _read_csv_python(
     path: Path, file: str, scan: TextScan, width: int, skip: int, delimiter: str
-) -> pa.Table:
-    """Row-by-row fallback: pads short rows, widens for long ones (surplus = unnamed columns)."""
+) -> tuple[pa.Table, pa.Array]:
+    """Row-by-row fallback: pads short rows, widens for long ones (surplus = unnamed columns);
+    with the number of fields each row had."""
     batches: list[list[list[str | None]]] = []
+    counts: list[int] = []
     cols: list[list[str | None]] = [[] for _ in range(width)]
     n = 0
     limit = csv.field_size_limit()
@@ -335,6 +342,7 @@ def _read_csv_python(
             for i, rec in enumerate(reader):
                 if i < skip:
                     continue
+                counts.append(len(rec))
                 if len(rec) > len(cols):
                     cols.extend([None] * n for _ in range(len(rec) - len(cols)))
                 for j, col in enumerate(cols):
@@ -350,7 +358,7 @@ def _read_csv_python(
     finally:
         csv.field_size_limit(limit)
     batches.append(cols)
-    return _batches_to_table(batches)
+    return _batches_to_table(batches), pa.array(counts, type=pa.int32())
 
 
 def _batches_to_table(batches: list[list[list[str | None]]]) -> pa.Table:
