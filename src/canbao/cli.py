@@ -239,9 +239,19 @@ def _cmd_export(a: argparse.Namespace) -> int:
 
 
 def _cmd_import_returns(a: argparse.Namespace) -> int:
+    """An import writes the registry: it holds the run's lock, so an import during a run
+    (or a run during an import) gets the busy message instead of a half-written registry."""
+    from canbao.core.context import period_context
+    from canbao.run.orchestrate import registry_lock
     from canbao.survey import import_returns_cli
 
-    return import_returns_cli(Path(a.period_dir), out_root=Path(a.out), params_dir=Path(a.params))
+    ctx = period_context(Path(a.period_dir), Path(a.out))
+    args = (Path(a.period_dir),)
+    kwargs = {"out_root": Path(a.out), "params_dir": Path(a.params)}
+    if not ctx.registry_path.exists():  # refused with its own message; no lock file left
+        return import_returns_cli(*args, **kwargs)
+    with registry_lock(ctx.district_dir):
+        return import_returns_cli(*args, **kwargs)
 
 
 def _cmd_status(a: argparse.Namespace) -> int:
