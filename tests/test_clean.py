@@ -261,3 +261,72 @@ def test_residents_join_population(tmp_path, engine):
     assert r.id_number == "510102198512014567" and r.life_status == "alive"
     assert r.origin_region == "510102" and r.registered_date == pd.Timestamp(2024, 5, 6)
     assert r.file == "residents.csv" and r.source_row == 1
+
+
+def test_maps_built_in_slices_give_the_same_tables(tmp_path, engine, monkeypatch):
+    """The cleaning maps are built a slice of distinct values at a time (a million people's
+    IDs never sit in pandas whole): slices of two values give the tables one slice gives."""
+    from canbao.clean import stage
+
+    enrollment = [
+        enroll_row("1", "11010519491231002X", "张秀英", "170", "1"),
+        enroll_row("2", "110105491231002", "李建国", "390", "1", sex="男", birth="1949年12月31日"),
+        enroll_row("3", "4.30302E+17", "孙伟", "310", "不详", birth="19491231"),
+        enroll_row("4", "110101199003077838", "孫偉", "999", "1", sex="9", birth="1990-02-30"),
+    ]
+    period = make_period(tmp_path, HUKOU, enrollment)
+    run(engine, period)
+    tables = ("population", "enrollment", "field_issues")
+    whole = {t: engine.query_df(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    assert whole["population"]["name_pinyin"].notna().sum() == len(HUKOU)
+    assert set(whole["field_issues"]["reason"]) >= {"date_invalid", "sex_code_unknown"}
+
+    monkeypatch.setattr(stage, "MAP_BATCH", 2)
+    standardise(engine, Config(district_code="430302"), period_context(period, tmp_path / "r"))
+    for t in tables:
+        pd.testing.assert_frame_equal(
+            engine.query_df(f"SELECT * FROM {t} ORDER BY ALL"), whole[t], check_dtype=True
+        )
+    left = engine.query_df(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '_clean_map_%'"
+    )
+    assert left.empty  # the maps are dropped after the stage
+
+
+def test_write_map_slices_and_types(tmp_path, engine):
+    """``write_map``: every distinct non-NULL value once, typed columns, whatever the slice size."""
+    from canbao.clean import idnumber
+    from canbao.clean.stage import _MAP_PREFIX, write_map
+
+    engine.execute("CREATE TABLE raw_a (id_raw VARCHAR)")
+    engine.execute("CREATE TABLE raw_b (id_raw VARCHAR)")
+    ids = ["11010519491231002X", "110105491231002", "110105194912310021", "abc", "4.30302E+17"]
+    engine.execute("INSERT INTO raw_a VALUES " + ", ".join(f"('{v}')" for v in ids[:3]))
+    engine.execute(
+        "INSERT INTO raw_b VALUES " + ", ".join(f"('{v}')" for v in ids[2:]) + ", (NULL)"
+    )
+
+    def build(values: pd.Series) -> pd.DataFrame:
+        return idnumber.validate_ids(values, dt.date(2026, 6, 30)).reset_index(drop=True)
+
+    n = write_map(engine, "id", [("raw_a", "id_raw"), ("raw_b", "id_raw")], build, batch=2)
+    assert n == 5
+    got = engine.query_df(f"SELECT * FROM {_MAP_PREFIX}id ORDER BY raw")
+    assert got["raw"].tolist() == sorted(ids)
+    by_raw = got.set_index("raw")
+    assert by_raw.loc["110105491231002", "id_status"] == "upgraded"
+    assert by_raw.loc["110105491231002", "id_number"] == "11010519491231002X"
+    assert by_raw.loc["4.30302E+17", "id_status"] == "precision_lost"
+    assert by_raw.loc["110105194912310021", "id_reason"] == "check"
+    types = dict(
+        engine.query_df(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_name = '{_MAP_PREFIX}id'"
+        ).itertuples(index=False)
+    )
+    assert set(types.values()) == {"VARCHAR"}
+
+    engine.execute("DELETE FROM raw_a")
+    engine.execute("DELETE FROM raw_b")
+    assert write_map(engine, "id", [("raw_a", "id_raw"), ("raw_b", "id_raw")], build) == 0
+    assert engine.scalar(f"SELECT count(*) FROM {_MAP_PREFIX}id") == 0

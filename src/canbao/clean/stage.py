@@ -334,86 +334,135 @@ def unknown_codes_sql() -> str:
 
 # ------------------------------------------------------------------ mappings
 
+# A map is built from its distinct raw values this many at a time: Python holds one
+# slice's results, DuckDB the map (a million people's distinct IDs never sit in pandas).
+MAP_BATCH = 100_000
 
-def _distinct(engine: Engine, sources: Iterable[tuple[str, str]]) -> pd.Series:
-    df = engine.query_df(distinct_values_sql(sources))
-    return df["raw"].astype(object).reset_index(drop=True)
-
-
-def _scalar_map(values: pd.Series, fn: Callable[[str], Any], column: str = "code") -> pd.DataFrame:
-    return pd.DataFrame(
-        {"raw": values.to_numpy(dtype=object), column: [fn(v) for v in values]}, dtype=object
-    )
+MapFn = Callable[[pd.Series], pd.DataFrame]
 
 
-def build_maps(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, pd.DataFrame]:
-    """One small table per kind of raw value: raw → standardised value(s)."""
+def _distinct(engine: Engine, sources: Iterable[tuple[str, str]]) -> pa.Array:
+    """The sorted distinct values as one Arrow string array (a few bytes per value)."""
+    sql = distinct_values_sql(sources)
+    con = getattr(engine, "con", None)
+    if con is not None and hasattr(con, "register"):
+        table = con.sql(sql).to_arrow_table()
+        return pa.concat_arrays([pa.array([], pa.string()), *table.column("raw").chunks])
+    return pa.array(engine.query_df(sql)["raw"].astype(object).to_numpy(), pa.string())
+
+
+def _scalar_map(fn: Callable[[str], Any], column: str = "code") -> MapFn:
+    def build(values: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({column: [fn(v) for v in values]}, dtype=object)
+
+    return build
+
+
+def map_builders(
+    cfg: Config, ctx: PeriodContext
+) -> dict[str, tuple[tuple[tuple[str, str], ...], MapFn]]:
+    """Per map: the (raw table, column) pairs its values come from, and raw values → its columns."""
     from canbao.clean import codes, creditcode, idnumber, names
     from canbao.core import dates
 
     overrides = {k: dict(v) for k, v in cfg.codes.items()}
 
-    ids = _distinct(engine, [(t, "id_raw") for t in _ID_SOURCES])
-    id_map = idnumber.validate_ids(ids, ctx.ref_date).reset_index(drop=True)
-    id_map.insert(0, "raw", ids.to_numpy(dtype=object))
+    def id_map(values: pd.Series) -> pd.DataFrame:
+        return idnumber.validate_ids(values, ctx.ref_date).reset_index(drop=True)
 
-    nm = _distinct(engine, [(t, "name_raw") for t in _NAME_SOURCES])
-    name_map = names.name_keys(nm).reset_index(drop=True)[["name", "name_simp", "name_pinyin"]]
-    name_map.insert(0, "raw", nm.to_numpy(dtype=object))
+    def name_map(values: pd.Series) -> pd.DataFrame:
+        out = names.name_keys(values).reset_index(drop=True)
+        return out[["name", "name_simp", "name_pinyin"]]
 
-    ds = _distinct(engine, _DATE_SOURCES)
-    parsed = pd.Series(dates.parse_dates(ds)).reset_index(drop=True)
-    date_map = pd.DataFrame({"raw": ds.to_numpy(dtype=object), "d": _as_dates(parsed)})
+    def date_map(values: pd.Series) -> pd.DataFrame:
+        parsed = pd.Series(dates.parse_dates(values)).reset_index(drop=True)
+        return pd.DataFrame({"d": _as_dates(parsed)})
 
-    scheme_vals = _distinct(engine, _SCHEME_SOURCES)
-    scheme_codes = [codes.scheme_code(v, overrides.get("scheme")) for v in scheme_vals]
-    scheme_map = pd.DataFrame(
-        {
-            "raw": scheme_vals.to_numpy(dtype=object),
-            "code": scheme_codes,
-            "family": [codes.scheme_family(c) if c else None for c in scheme_codes],
-        },
-        dtype=object,
-    )
+    def scheme_map(values: pd.Series) -> pd.DataFrame:
+        scheme_codes = [codes.scheme_code(v, overrides.get("scheme")) for v in values]
+        return pd.DataFrame(
+            {
+                "code": scheme_codes,
+                "family": [codes.scheme_family(c) if c else None for c in scheme_codes],
+            },
+            dtype=object,
+        )
 
-    def _life(v: str) -> str:
-        return codes.life_status(v, overrides.get("hukou_status"))
+    def life_map(values: pd.Series) -> pd.DataFrame:
+        statuses = overrides.get("hukou_status")
+        return pd.DataFrame(
+            {
+                "code": [codes.life_status(v, statuses) for v in values],
+                "known": [codes.is_known_hukou_status(v, statuses) for v in values],
+            },
+            dtype=object,
+        )
 
-    life_vals = _distinct(engine, _LIFE_SOURCES)
-    life_map = _scalar_map(life_vals, _life)
-    life_map["known"] = [
-        codes.is_known_hukou_status(v, overrides.get("hukou_status")) for v in life_vals
-    ]
+    def credit_map(values: pd.Series) -> pd.DataFrame:
+        out = creditcode.validate_credit_codes(values).reset_index(drop=True)
+        return out[["credit_code", "credit_valid", "credit_reason"]]
 
-    cc = _distinct(engine, _CREDIT_SOURCES)
-    credit_map = creditcode.validate_credit_codes(cc).reset_index(drop=True)[
-        ["credit_code", "credit_valid", "credit_reason"]
-    ]
-    credit_map.insert(0, "raw", cc.to_numpy(dtype=object))
+    def code_map(fn: Callable[..., Any], key: str) -> MapFn:
+        return _scalar_map(lambda v: fn(v, overrides.get(key)))
 
+    ids = tuple((t, "id_raw") for t in _ID_SOURCES)
     return {
-        "id": id_map,
-        "name": name_map,
-        "date": date_map,
-        "sex": _scalar_map(
-            _distinct(engine, _SEX_SOURCES), lambda v: codes.sex_code(v, overrides.get("sex"))
-        ),
-        "scheme": scheme_map,
-        "enroll": _scalar_map(
-            _distinct(engine, _ENROLL_SOURCES),
-            lambda v: codes.enroll_status_code(v, overrides.get("enroll_status")),
-        ),
-        "benefit": _scalar_map(
-            _distinct(engine, _BENEFIT_SOURCES),
-            lambda v: codes.benefit_status_code(v, overrides.get("benefit_status")),
-        ),
-        "life": life_map,
-        "ethnicity": _scalar_map(
-            _distinct(engine, _ETHNICITY_SOURCES),
-            lambda v: codes.ethnicity_code(v, overrides.get("ethnicity")),
-        ),
-        "credit": credit_map,
+        "id": (ids, id_map),
+        "name": (tuple((t, "name_raw") for t in _NAME_SOURCES), name_map),
+        "date": (_DATE_SOURCES, date_map),
+        "sex": (_SEX_SOURCES, code_map(codes.sex_code, "sex")),
+        "scheme": (_SCHEME_SOURCES, scheme_map),
+        "enroll": (_ENROLL_SOURCES, code_map(codes.enroll_status_code, "enroll_status")),
+        "benefit": (_BENEFIT_SOURCES, code_map(codes.benefit_status_code, "benefit_status")),
+        "life": (_LIFE_SOURCES, life_map),
+        "ethnicity": (_ETHNICITY_SOURCES, code_map(codes.ethnicity_code, "ethnicity")),
+        "credit": (_CREDIT_SOURCES, credit_map),
     }
+
+
+def create_map_sql(name: str) -> str:
+    """The empty map table, typed (so an empty or all-NULL map still joins as VARCHAR)."""
+    cols = ", ".join(f'"{c}" {_SQL_TYPES[str(t)]}' for c, t in MAP_TYPES[name].items())
+    return f'CREATE OR REPLACE TEMP TABLE "{_MAP_PREFIX}{name}" ({cols})'
+
+
+def write_map(
+    engine: Engine,
+    name: str,
+    sources: Iterable[tuple[str, str]],
+    build: MapFn,
+    batch: int | None = None,
+) -> int:
+    """Create map ``name`` from the distinct values of ``sources``, ``batch`` (default
+    :data:`MAP_BATCH`) values at a time. Returns the number of values mapped.
+    """
+    batch = batch or MAP_BATCH
+    engine.execute(create_map_sql(name))
+    values = _distinct(engine, sources)
+    for start in range(0, len(values), batch):
+        raw = pd.Series(values.slice(start, batch).to_pylist(), dtype=object)
+        frame = build(raw)
+        frame.insert(0, "raw", raw.to_numpy(dtype=object))
+        _append(engine, _MAP_PREFIX + name, _typed(frame, MAP_TYPES[name]))
+    return len(values)
+
+
+def _append(engine: Engine, table: str, rows: pa.Table) -> None:
+    """INSERT ``rows`` into ``table``; DuckDB scans the Arrow table in place."""
+    view = f"_view{table}"
+    con = getattr(engine, "con", None)
+    if con is not None and hasattr(con, "register"):
+        con.register(view, rows)
+        try:
+            engine.execute(f'INSERT INTO "{table}" SELECT * FROM "{view}"')
+        finally:
+            con.unregister(view)
+        return
+    engine.register_df(view, rows.to_pandas(types_mapper=pd.ArrowDtype))
+    try:
+        engine.execute(f'INSERT INTO "{table}" SELECT * FROM "{view}"')
+    finally:
+        engine.execute(f'DROP TABLE IF EXISTS "{view}"')
 
 
 MAP_TYPES: dict[str, dict[str, pa.DataType]] = {
@@ -446,15 +495,18 @@ MAP_TYPES: dict[str, dict[str, pa.DataType]] = {
 }
 
 
-def _typed(df: pd.DataFrame, types: dict[str, pa.DataType]) -> pd.DataFrame:
-    """A map with fixed column types, so an empty or all-NULL map still joins as VARCHAR."""
+_SQL_TYPES = {"string": "VARCHAR", "date32[day]": "DATE", "int32": "INTEGER", "bool": "BOOLEAN"}
+
+
+def _typed(df: pd.DataFrame, types: dict[str, pa.DataType]) -> pa.Table:
+    """A slice of a map as Arrow with the map's column types."""
     arrays = {}
     for col, typ in types.items():
         try:
             arrays[col] = pa.array(df[col].to_numpy(dtype=object), type=typ, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             arrays[col] = pa.array([_plain(v, typ) for v in df[col].tolist()], type=typ)
-    return pa.table(arrays).to_pandas(types_mapper=pd.ArrowDtype)
+    return pa.table(arrays)
 
 
 def _plain(v: Any, typ: pa.DataType) -> Any:
@@ -501,10 +553,10 @@ def standardise(engine: Engine, cfg: Config, ctx: PeriodContext) -> None:
     ):
         if not engine.table_exists(t):
             raise RuntimeError(f"{t} missing: run canbao.ingest.load_period first")
-    maps = build_maps(engine, cfg, ctx)
+    maps = map_builders(cfg, ctx)
     try:
-        for name, df in maps.items():
-            engine.register_df(_MAP_PREFIX + name, _typed(df, MAP_TYPES[name]))
+        for name, (sources, build) in maps.items():
+            write_map(engine, name, sources, build)
         with transaction(engine):
             for sql in (
                 population_sql(),
