@@ -273,6 +273,30 @@ def test_enrollment_without_usable_ids_aborts_naming_file_column_and_share(distr
     )
 
 
+def test_ids_turned_into_scientific_notation_abort_naming_rows_and_the_fix(district: Path) -> None:
+    """Old code: only "280 行中有 19 行（6.8%）没有可用的公民身份号码": no word of which rows,
+    why (Excel's 4.30302E+17) or what to do. Now the abort names the count, the first row
+    numbers, the value as sent and the fix (re-export the column as text)."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    rows = list(range(3, 3 + 19 * 7, 7))
+    for k in rows:
+        t.set(k, "公民身份号码", "4.30302E+17")
+    t.set(2, "公民身份号码", None)
+    write_csv(path, t)
+    res = run(district)
+    first = "、".join(map(str, rows[:5]))
+    res.assert_clean(
+        4,
+        "hukou.csv “公民身份号码”列",
+        f"{len(t.rows)} 行中有 20 行",
+        f"其中 19 行的号码被 Excel 转成了科学计数法（如第 {first}… 行：4.30302E+17）",
+        "设为“文本”格式后重新导出",
+        "1 行号码为空（如第 2 行）",
+        "[abort_unusable_ids]",
+    )
+
+
 def test_population_abort_names_the_file(district: Path) -> None:
     """Old code: "2000 of 2162 population rows … have no usable 公民身份号码", no file."""
     path = period_of(district) / "hukou.csv"

@@ -224,7 +224,13 @@ CATALOGUE: dict[str, str] = {
     "abort_no_population": "没有人口表：户籍数据（hukou）没有载入",
     "abort_population_empty": "户籍人口数据为空：登记库中将一个人也不剩",
     "abort_unusable_ids": "{file} “{column}”列：{total} 行中有 {unusable} 行（{share}）没有可用的"
-    "公民身份号码，超过安全阈值 safety.max_unusable_id_share = {limit}；本期已中止，登记库未改动",
+    "公民身份号码，超过安全阈值 safety.max_unusable_id_share = {limit}；{detail}本期已中止，登记库未改动",
+    # the abort's detail: which rows and why (row numbers are data rows, header not counted)
+    "abort_ids_precision_lost": "{n} 行的号码被 Excel 转成了科学计数法（如第 {rows} 行：{example}），"
+    "后几位已丢失、无法还原：请在导出系统中把该列设为“文本”格式后重新导出"
+    "（不要用 Excel 打开后再保存为 CSV）",
+    "abort_ids_invalid": "{n} 行号码不合规（如第 {rows} 行：{example}）",
+    "abort_ids_missing": "{n} 行号码为空（如第 {rows} 行）",
     # command line and params (exit code 2)
     "params_not_yaml": "参数文件不是有效的 YAML：{detail}",
     "params_fullwidth_colon": "键后面用了全角冒号“：”；请改为半角冒号“:”，冒号后留一个空格（如 workers: 2）",

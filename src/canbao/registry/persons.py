@@ -11,6 +11,7 @@ Decisions (docs/design.md, contract §2, §8.7):
 
 from __future__ import annotations
 
+from canbao.core import messages
 from canbao.core.catalog import has_table, scalar
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
@@ -44,7 +45,38 @@ def unusable_ids_by_file_sql(tables: set[str]) -> str:
     return " UNION ALL ".join(parts) + " ORDER BY extract, file"
 
 
-def _abort_unusable(file: str, total: int, unusable: int, limit: float) -> PeriodAborted:
+# Why a row has no usable ID, in the order the abort names them: the fix comes first.
+_UNUSABLE_KINDS = ("precision_lost", "invalid", "missing")
+_EXAMPLE_ROWS = 5
+
+
+def unusable_detail(engine: Engine, table: str, where: str, file: str) -> str:
+    """Which rows of ``file`` have no usable ID and why, for the abort message: per kind
+    (Excel's scientific notation, an invalid number, an empty cell) the count, the first
+    row numbers and one value as sent, so the sender can find them and re-export."""
+    df = engine.query_df(
+        f"SELECT id_status, count(*) AS n, list(source_row ORDER BY source_row)[:{_EXAMPLE_ROWS}] "
+        "AS rows, arg_min(id_raw, source_row) AS example "
+        f"FROM {table} WHERE {where} AND file = ? AND id_number IS NULL GROUP BY id_status",
+        [file],
+    ).set_index("id_status")
+    parts = [
+        messages.text(
+            f"abort_ids_{kind}",
+            n=int(df.at[kind, "n"]),
+            rows="、".join(str(r) for r in df.at[kind, "rows"])
+            + ("…" if int(df.at[kind, "n"]) > _EXAMPLE_ROWS else ""),
+            example=df.at[kind, "example"],
+        )
+        for kind in _UNUSABLE_KINDS
+        if kind in df.index
+    ]
+    return "其中 " + "；".join(parts) if parts else ""
+
+
+def _abort_unusable(
+    file: str, total: int, unusable: int, limit: float, detail: str = ""
+) -> PeriodAborted:
     return PeriodAborted(
         "abort_unusable_ids",
         file=file,
@@ -53,6 +85,7 @@ def _abort_unusable(file: str, total: int, unusable: int, limit: float) -> Perio
         unusable=unusable,
         share=f"{unusable / total:.1%}",
         limit=f"{limit:.1%}",
+        detail=f"{detail}；" if detail else "",
     )
 
 
@@ -73,15 +106,18 @@ def check_population(engine: Engine, cfg: Config) -> None:
     tables = {t for t in ("population", "enrollment") if has_table(engine, t)}
     by_file = engine.query_df(unusable_ids_by_file_sql(tables))
     required = {extract for extract, _, _ in _ID_CHECKED}
+    where = {extract: (table, cond) for extract, table, cond in _ID_CHECKED}
     for r in by_file.itertuples(index=False):
         if r.extract in required and r.total and int(r.unusable) / int(r.total) > limit:
-            raise _abort_unusable(r.file, int(r.total), int(r.unusable), limit)
+            detail = unusable_detail(engine, *where[r.extract], r.file)
+            raise _abort_unusable(r.file, int(r.total), int(r.unusable), limit, detail)
     if unusable / total > limit:
         pop = by_file[by_file.extract != "enrollment"].sort_values(
             ["unusable", "file"], ascending=[False, True]
         )
         worst = pop.iloc[0]["file"] if len(pop) else "hukou"
-        raise _abort_unusable(f"{worst}（全部人口）", int(total), int(unusable), limit)
+        detail = unusable_detail(engine, "population", "TRUE", worst) if len(pop) else ""
+        raise _abort_unusable(f"{worst}（全部人口）", int(total), int(unusable), limit, detail)
 
 
 def _sex_expr(alias: str) -> str:
