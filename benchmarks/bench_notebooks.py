@@ -23,12 +23,10 @@ import nbformat
 
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
+from canbao.run.notebooks import NotebookTask, execute_task, run_tasks
 from canbao.run.orchestrate import (
-    NotebookTask,
     RunRequest,
-    execute_task,
     run_request,
-    run_tasks,
     township_list,
     township_tasks,
 )

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/kernel_stress.py --kernels 200            # params' workers
     .venv/bin/python benchmarks/kernel_stress.py --kernels 200 --workers 4
 
-Each task is a one-cell notebook executed by ``canbao.run.orchestrate.run_tasks`` (the
+Each task is a one-cell notebook executed by ``canbao.run.notebooks.run_tasks`` (the
 same pool, papermill call, private-IPC kernel manager and start retry as a township
 notebook). Before IPC, one start in about 80 failed with ``Address already in use``
 (papermill #511). Prints one JSON object; the goal is ``"failures": 0``.
@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from canbao.core.config import load_config
-from canbao.run.orchestrate import NotebookTask, run_tasks
+from canbao.run.notebooks import NotebookTask, run_tasks
 
 
 def stress_tasks(tmp: Path, kernels: int) -> list[NotebookTask]:

@@ -99,10 +99,10 @@ def small_run(tmp_path_factory) -> Path:
     from canbao.core.config import load_config
     from canbao.core.context import period_context
     from canbao.demo import generate
+    from canbao.run.notebooks import execute_task
     from canbao.run.orchestrate import (
         RunRequest,
         _district_task,
-        execute_task,
         run_request,
         township_list,
         township_tasks,

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from canbao.run import orchestrate
-from canbao.run.orchestrate import NotebookTask, execute_task
+from canbao.run import notebooks
+from canbao.run.notebooks import NotebookTask, execute_task
 
 # Starts a real ipykernel, except while the marker file has fewer than `deaths` lines:
 # then it appends a line and exits at once, as a kernel that lost its port race does.
@@ -108,8 +108,8 @@ def test_kernel_that_never_starts_fails_with_its_cause(tmp_path, monkeypatch):
     task = _task(tmp_path)
     result = execute_task(task)
     assert not result.ok
-    assert marker.read_text(encoding="utf-8").count("died") == orchestrate.START_ATTEMPTS
+    assert marker.read_text(encoding="utf-8").count("died") == notebooks.START_ATTEMPTS
     assert "Kernel died" in (result.error or "") or "RuntimeError" in (result.error or "")
     assert result.describe().startswith("乡镇 probe：失败")
     log = task.log_path.read_text(encoding="utf-8")
-    assert log.count("retrying") == orchestrate.START_ATTEMPTS - 1
+    assert log.count("retrying") == notebooks.START_ATTEMPTS - 1

@@ -16,13 +16,13 @@ import pytest
 
 from canbao.core.errors import RegistryBusy
 from canbao.run import manifest as mf
+from canbao.run.notebooks import strip_volatile
 from canbao.run.orchestrate import (
     RunRequest,
     _up_to_date,
     registry_lock,
     run_district,
     run_request,
-    strip_volatile,
 )
 from tests.support.orchestrate import (
     DISTRICT,

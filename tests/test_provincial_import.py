@@ -379,7 +379,8 @@ def test_demo_district_report_and_front_page_link_the_file(demo: dict) -> None:
     from urllib.parse import quote
 
     from canbao.report.front_page import write_front_page
-    from canbao.run.orchestrate import RunRequest, _district_task, execute_task
+    from canbao.run.notebooks import execute_task
+    from canbao.run.orchestrate import RunRequest, _district_task
 
     ctx = demo["ctxs"][-1]
     xlsx, csv_path = provincial.import_paths(ctx)
