@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from canbao.run.orchestrate import registry_lock
+from canbao.run.lock import registry_lock
 
 DISTRICT = "430302"
 PERIOD = "2026-10-31"

@@ -16,11 +16,11 @@ import pytest
 
 from canbao.core.errors import RegistryBusy
 from canbao.run import manifest as mf
+from canbao.run.lock import registry_lock
 from canbao.run.notebooks import strip_volatile
 from canbao.run.orchestrate import (
     RunRequest,
     _up_to_date,
-    registry_lock,
     run_district,
     run_request,
 )

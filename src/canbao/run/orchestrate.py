@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import importlib.resources
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,11 @@ from typing import Any
 from canbao.core import interrupt, messages
 from canbao.core.config import Config, load_config
 from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
-from canbao.core.errors import CanbaoError, ExitCode, PeriodAborted, RegistryBusy, UsageError
+from canbao.core.errors import CanbaoError, ExitCode, PeriodAborted, UsageError
 from canbao.core.places import district_name
 from canbao.report.front_page import write_front_page
 from canbao.run import manifest as mf
+from canbao.run.lock import registry_lock
 from canbao.run.log import period_log
 from canbao.run.notebooks import KERNEL_NAME, NotebookTask, TaskResult, execute_task, run_tasks
 from canbao.run.paths import (
@@ -45,7 +45,6 @@ from canbao.run.stages import Follower, read_records
 DISTRICT_NB = "10_district.ipynb"
 TOWNSHIP_NB = "20_township.ipynb"
 BULLETIN_NB = "40_bulletin.ipynb"
-LOCK_NAME = "run.lock"
 RUN_LOG = mf.RUN_LOG_NAME
 # Fields of the params that change how fast, not what: excluded from the fingerprint.
 _NON_OUTPUT_PARAMS = ("workers", "engine")
@@ -115,38 +114,6 @@ def _township_names(cfg: Config, ctx: PeriodContext) -> dict[str, str]:
         return places.unit_names(eng, "township", ctx.district_code, cfg.township_names)
     finally:
         eng.close()
-
-
-# --------------------------------------------------------------------------- lock
-
-
-@contextlib.contextmanager
-def registry_lock(district_out: Path) -> Iterator[Path]:
-    """Hold ``reports/<district>/run.lock`` for the whole run; a second run gets RegistryBusy.
-
-    ``flock`` is released by the OS if the holder dies, so a crash leaves no stale lock.
-    """
-    district_out.mkdir(parents=True, exist_ok=True)
-    path = district_out / LOCK_NAME
-    fh = path.open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "pid ?"
-        fh.close()
-        raise RegistryBusy("registry_busy", holder=holder, lock=path) from None
-    try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}\n")
-        fh.flush()
-        yield path
-    finally:
-        fh.seek(0)
-        fh.truncate()
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
 
 
 # --------------------------------------------------------------------------- periods
