@@ -25,11 +25,11 @@ from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.run.notebooks import NotebookTask, execute_task, run_tasks
 from canbao.run.orchestrate import (
-    RunRequest,
     run_request,
     township_list,
     township_tasks,
 )
+from canbao.run.request import RunRequest
 
 
 def trivial_overhead(repeat: int) -> list[float]:

@@ -101,12 +101,12 @@ def small_run(tmp_path_factory) -> Path:
     from canbao.demo import generate
     from canbao.run.notebooks import execute_task
     from canbao.run.orchestrate import (
-        RunRequest,
         _district_task,
         run_request,
         township_list,
         township_tasks,
     )
+    from canbao.run.request import RunRequest
 
     root = tmp_path_factory.mktemp("front")
     raw = root / "data" / "raw"

@@ -19,7 +19,8 @@ from nbclient import NotebookClient
 
 from canbao.demo import generate
 from canbao.run.kernels import PrivateIPCKernelManager
-from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.orchestrate import run_request
+from canbao.run.request import RunRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("10_district.ipynb", "20_township.ipynb", "40_bulletin.ipynb")

@@ -65,11 +65,11 @@ def test_installed_package_finds_its_notebooks_without_a_checkout(
     tmp_path: Path, monkeypatch
 ) -> None:
     from canbao.run import manifest as mf
-    from canbao.run import orchestrate
+    from canbao.run import request
 
     fake = tmp_path / "site-packages" / "canbao"
     (fake / "notebooks").mkdir(parents=True)
     monkeypatch.setattr(mf, "repo_root", lambda: None)
     monkeypatch.setattr(mf, "package_dir", lambda: fake)
-    monkeypatch.setattr(orchestrate.importlib.resources, "files", lambda _: fake)
-    assert orchestrate.default_notebook_dir() == fake / "notebooks"
+    monkeypatch.setattr(request.importlib.resources, "files", lambda _: fake)
+    assert request.default_notebook_dir() == fake / "notebooks"

@@ -380,7 +380,8 @@ def test_demo_district_report_and_front_page_link_the_file(demo: dict) -> None:
 
     from canbao.report.front_page import write_front_page
     from canbao.run.notebooks import execute_task
-    from canbao.run.orchestrate import RunRequest, _district_task
+    from canbao.run.orchestrate import _district_task
+    from canbao.run.request import RunRequest
 
     ctx = demo["ctxs"][-1]
     xlsx, csv_path = provincial.import_paths(ctx)

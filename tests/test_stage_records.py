@@ -13,7 +13,8 @@ import pytest
 from canbao.demo import generate
 from canbao.run import manifest as mf
 from canbao.run import stages
-from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.orchestrate import run_request
+from canbao.run.request import RunRequest
 from canbao.run.verify import compare_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.orchestrate import run_request
+from canbao.run.request import RunRequest
 from canbao.run.status import district_status
 from tests.support.orchestrate import DISTRICT, PARAMS, PEOPLE, FakeStage, write_period
 

@@ -7,7 +7,8 @@ import json
 import nbformat
 
 from canbao.run import manifest as mf
-from canbao.run.orchestrate import RunRequest, run_request
+from canbao.run.orchestrate import run_request
+from canbao.run.request import RunRequest
 from canbao.run.verify import notebook_outputs, sanitise, verify
 from tests.support.orchestrate import PEOPLE, write_period
 

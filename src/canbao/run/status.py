@@ -19,7 +19,8 @@ from canbao.core import messages
 from canbao.core.context import find_periods, parse_period_name
 from canbao.core.errors import InputError, UsageError
 from canbao.run import manifest as mf
-from canbao.run.orchestrate import RunRequest, default_notebook_dir, plan_period
+from canbao.run.orchestrate import plan_period
+from canbao.run.request import RunRequest, default_notebook_dir
 
 # Fingerprint parts (manifest.fingerprint_parts) → what a user calls them.
 PART_NAMES = {

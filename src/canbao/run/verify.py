@@ -104,7 +104,8 @@ def _input_changes(m: dict[str, Any]) -> list[str]:
 
 def verify_report(report_dir: Path, work_dir: Path) -> tuple[list[Comparison], list[str]]:
     """Re-run the period recorded in ``report_dir`` under ``work_dir``; comparisons and notes."""
-    from canbao.run.orchestrate import RunRequest, default_notebook_dir, run_request
+    from canbao.run.orchestrate import run_request
+    from canbao.run.request import RunRequest, default_notebook_dir
 
     report_dir = Path(report_dir)
     m = mf.read_manifest(report_dir)
