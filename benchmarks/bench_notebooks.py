@@ -24,12 +24,9 @@ import nbformat
 from canbao.core.config import load_config
 from canbao.core.context import find_periods, period_context
 from canbao.run.notebooks import NotebookTask, execute_task, run_tasks
-from canbao.run.orchestrate import (
-    run_request,
-    township_list,
-    township_tasks,
-)
+from canbao.run.orchestrate import run_request
 from canbao.run.request import RunRequest
+from canbao.run.tasks import township_list, township_tasks
 
 
 def trivial_overhead(repeat: int) -> list[float]:

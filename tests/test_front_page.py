@@ -100,13 +100,9 @@ def small_run(tmp_path_factory) -> Path:
     from canbao.core.context import period_context
     from canbao.demo import generate
     from canbao.run.notebooks import execute_task
-    from canbao.run.orchestrate import (
-        _district_task,
-        run_request,
-        township_list,
-        township_tasks,
-    )
+    from canbao.run.orchestrate import run_request
     from canbao.run.request import RunRequest
+    from canbao.run.tasks import district_task, township_list, township_tasks
 
     root = tmp_path_factory.mktemp("front")
     raw = root / "data" / "raw"
@@ -131,7 +127,7 @@ def small_run(tmp_path_factory) -> Path:
     period_dir = sorted((raw / "430302").iterdir())[-1]
     ctx = period_context(period_dir, req.out_root, "430302")
     cfg = load_config("430302", params)
-    tasks = [_district_task(req, ctx, cfg)]
+    tasks = [district_task(req, ctx, cfg)]
     more = township_tasks(req, ctx, cfg, township_list(cfg, ctx)[:1])
     tasks += [more[0], more[-1]]  # one township report, the district bulletin
     for task in tasks:

@@ -380,8 +380,8 @@ def test_demo_district_report_and_front_page_link_the_file(demo: dict) -> None:
 
     from canbao.report.front_page import write_front_page
     from canbao.run.notebooks import execute_task
-    from canbao.run.orchestrate import _district_task
     from canbao.run.request import RunRequest
+    from canbao.run.tasks import district_task
 
     ctx = demo["ctxs"][-1]
     xlsx, csv_path = provincial.import_paths(ctx)
@@ -389,7 +389,7 @@ def test_demo_district_report_and_front_page_link_the_file(demo: dict) -> None:
     req = RunRequest(
         district_dir=ctx.period_dir.parent, out_root=ctx.out_root, params_dir=demo["root"]
     )
-    task = _district_task(req, ctx, demo["cfg"])
+    task = district_task(req, ctx, demo["cfg"])
     res = execute_task(task)
     assert res.ok, res.describe()
     assert (xlsx.read_bytes(), csv_path.read_bytes()) == before  # the re-run's file is the same
