@@ -19,10 +19,10 @@ from canbao.run import manifest as mf
 from canbao.run.lock import registry_lock
 from canbao.run.notebooks import strip_volatile
 from canbao.run.orchestrate import (
-    _up_to_date,
     run_district,
     run_request,
 )
+from canbao.run.plan import _up_to_date
 from canbao.run.request import RunRequest
 from tests.support.orchestrate import (
     DISTRICT,

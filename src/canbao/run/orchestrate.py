@@ -6,6 +6,11 @@ township and once for the district) in parallel worker processes. A township tha
 fails does not stop the others; the summary names it, the cell and the error. A
 period whose fingerprint (inputs + params + code + notebooks) matches its manifest
 is skipped. One run at a time per registry (a lock file in ``reports/<district>/``).
+
+This module keeps the order of a run only. What a run is asked is ``run.request``;
+the fingerprint, ``run.plan``; the notebooks a period runs, ``run.tasks``; executing
+them (papermill, the kernel-start retry, the worker pool), ``run.notebooks``; the
+lock, ``run.lock``.
 """
 
 from __future__ import annotations
@@ -17,11 +22,10 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from canbao.core import interrupt, messages
-from canbao.core.config import Config, load_config
-from canbao.core.context import PeriodContext, find_periods, parse_period_name, period_context
+from canbao.core.config import Config
+from canbao.core.context import PeriodContext, find_periods, parse_period_name
 from canbao.core.errors import CanbaoError, ExitCode, PeriodAborted, UsageError
 from canbao.report.front_page import write_front_page
 from canbao.run import manifest as mf
@@ -36,35 +40,12 @@ from canbao.run.paths import (
     district_code_of,
     storage_failure,
 )
-from canbao.run.request import BULLETIN_NB, DISTRICT_NB, TOWNSHIP_NB, RunRequest
+from canbao.run.plan import plan_period
+from canbao.run.request import DISTRICT_NB, RunRequest
 from canbao.run.stages import Follower, read_records
 from canbao.run.tasks import district_task, township_list, township_tasks
 
 RUN_LOG = mf.RUN_LOG_NAME
-# Fields of the params that change how fast, not what: excluded from the fingerprint.
-_NON_OUTPUT_PARAMS = ("workers", "engine")
-
-
-# --------------------------------------------------------------------------- periods
-
-
-def _params_for_fingerprint(cfg: Config) -> dict[str, Any]:
-    d = cfg.to_dict()
-    for key in _NON_OUTPUT_PARAMS:
-        d.pop(key, None)
-    return d
-
-
-def _notebooks_digest(notebook_dir: Path) -> str:
-    files = [notebook_dir / n for n in (DISTRICT_NB, TOWNSHIP_NB, BULLETIN_NB)]
-    return mf.tree_digest(notebook_dir, [f for f in files if f.exists()])
-
-
-def _up_to_date(out_dir: Path, fp: str) -> bool:
-    m = mf.read_manifest(out_dir)
-    if not m or m.get("status") != "complete" or m.get("fingerprint") != fp:
-        return False
-    return all((out_dir / o["file"]).exists() for o in m.get("outputs", []))
 
 
 def _params_file(params_dir: Path, district_code: str) -> dict[str, str] | None:
@@ -143,40 +124,6 @@ def _say(req: RunRequest, text: str) -> None:
     """One line of news on the console (stderr, beside the progress bar)."""
     if req.progress:
         print(text, file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class PeriodPlan:
-    """A period's context, params, inputs and fingerprint, before anything runs."""
-
-    ctx: PeriodContext
-    cfg: Config
-    inputs: list[dict[str, Any]]
-    parts: dict[str, Any]
-    fingerprint: str
-
-    @property
-    def up_to_date(self) -> bool:
-        """True when ``run`` would skip this period (``canbao status`` asks the same)."""
-        return _up_to_date(self.ctx.out_dir, self.fingerprint)
-
-
-def plan_period(
-    req: RunRequest, period_dir: Path, previous_fp: str | None, code_digest: str
-) -> PeriodPlan:
-    """The fingerprint ``run`` compares with the manifest: inputs, params, code, notebooks, chain."""
-    district_code = Path(req.district_dir).resolve().name
-    ctx = period_context(period_dir, req.out_root, district_code)
-    cfg = load_config(district_code, req.params_dir)
-    inputs = mf.describe_inputs(period_dir)
-    parts = mf.fingerprint_parts(
-        inputs,
-        _params_for_fingerprint(cfg),
-        code_digest,
-        _notebooks_digest(req.notebook_dir) if req.notebooks else None,
-        previous_fp,
-    )
-    return PeriodPlan(ctx, cfg, inputs, parts, mf.fingerprint(parts))
 
 
 def run_period_with_manifest(

@@ -1,7 +1,7 @@
 """``canbao status``: each period's state, last run and the front page, without running anything.
 
 A period is *up to date* exactly when ``canbao run`` would skip it: the same
-fingerprint (:func:`canbao.run.orchestrate.plan_period`, chained period to period)
+fingerprint (:func:`canbao.run.plan.plan_period`, chained period to period)
 and the same check against its manifest. Otherwise it *failed* (its last run did
 not complete), was *never run*, or its *inputs changed* (the manifest's
 fingerprint parts say which: input files, params, code, notebooks, or an earlier
@@ -19,7 +19,7 @@ from canbao.core import messages
 from canbao.core.context import find_periods, parse_period_name
 from canbao.core.errors import InputError, UsageError
 from canbao.run import manifest as mf
-from canbao.run.orchestrate import plan_period
+from canbao.run.plan import plan_period
 from canbao.run.request import RunRequest, default_notebook_dir
 
 # Fingerprint parts (manifest.fingerprint_parts) → what a user calls them.
