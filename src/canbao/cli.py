@@ -242,7 +242,7 @@ def _cmd_import_returns(a: argparse.Namespace) -> int:
     """An import writes the registry: it holds the run's lock, so an import during a run
     (or a run during an import) gets the busy message instead of a half-written registry."""
     from canbao.core.context import period_context
-    from canbao.run.orchestrate import registry_lock
+    from canbao.run.lock import registry_lock
     from canbao.survey import import_returns_cli
 
     ctx = period_context(Path(a.period_dir), Path(a.out))
