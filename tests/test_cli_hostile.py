@@ -9,6 +9,7 @@ message code in square brackets.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,43 @@ def test_readable_files_under_the_wrong_extension_run(district: Path) -> None:
 
 
 # ------------------------------------------------------------------ 2. arguments and params
+
+
+def _folder_noise(folder: Path) -> None:
+    """What Excel, WPS, LibreOffice, Windows Explorer and a Mac leave while files are open."""
+    (folder / "~$户籍人口.xlsx").write_bytes(b"\x08Li Si   " + b"\x00" * 150)
+    (folder / "~$hukou.csv").write_bytes(b"\x06zhangsan")
+    (folder / ".~lock.户籍人口.xlsx#").write_text(",李四,PC-01,03.12.2026 20:00,;", "utf-8")
+    (folder / ".~lock.enrollment.xlsx#").write_text(",李四,PC-01,03.12.2026 20:00,;", "utf-8")
+    (folder / "Thumbs.db").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 64)
+    (folder / "desktop.ini").write_bytes("[.ShellClassInfo]\r\n".encode("utf-16"))
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / "__MACOSX").mkdir()
+    (folder / "__MACOSX" / "._hukou.csv").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+
+
+def test_folder_noise_while_files_are_open_is_skipped_and_changes_nothing(
+    district: Path,
+) -> None:
+    """Old code: the run passed, but the noise files were period inputs: Excel closing (its
+    ~$ owner file gone) made the period “inputs changed” and ran it again. Now noise in
+    the district and period folders is neither read, refused, nor an input."""
+    period = period_of(district)
+    _folder_noise(period)
+    _folder_noise(district)
+    res = run(district)
+    res.assert_clean(0)
+    assert "~$" not in res.err and "lock" not in res.err and "Thumbs" not in res.err
+    manifest = district.parent.parent / "reports" / DISTRICT / period.name / "manifest.json"
+    files = {i["file"] for i in json.loads(manifest.read_text("utf-8"))["inputs"]}
+    noise = {"Thumbs.db", "desktop.ini", "__MACOSX"}
+    assert files == {
+        p.name for p in period.iterdir() if p.name[0] not in ".~" and p.name not in noise
+    }
+    for p in list(period.iterdir()):  # Excel and Explorer closed: the noise is gone
+        if p.name not in files:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    run(district).assert_clean(0, "[run_up_to_date]")
 
 
 def test_period_that_is_no_date(district: Path) -> None:

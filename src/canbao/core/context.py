@@ -74,6 +74,22 @@ def parse_period_name(name: str) -> dt.date | None:
         return None
 
 
+# What the tools around a folder leave in it while a file is open or a folder is browsed:
+# Excel's and WPS's owner file ~$户籍人口.xlsx, LibreOffice's .~lock.户籍人口.xlsx#, hidden
+# files (.DS_Store, ._hukou.csv), Windows' Thumbs.db / desktop.ini, a zip's __MACOSX/.
+_NOISE_PREFIXES = (".", "~$")
+_NOISE_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "__macosx"})
+
+
+def is_folder_noise(relative: Path) -> bool:
+    """A file (given relative to the period folder) that no sender put there: never read,
+    never refused, and not part of the period's inputs (opening Excel changes nothing)."""
+    return any(
+        part.startswith(_NOISE_PREFIXES) or part.lower() in _NOISE_NAMES
+        for part in Path(relative).parts
+    )
+
+
 def find_periods(district_dir: Path) -> list[Path]:
     """Period folders of a district, in date order.
 

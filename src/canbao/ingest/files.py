@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from canbao.core.context import is_folder_noise
 from canbao.core.errors import InputError
 from canbao.core.schema import Extract
 
@@ -42,7 +43,7 @@ def find_extract_files(period_dir: Path, extract: Extract) -> list[Path]:
 
 
 def _skipped(p: Path) -> bool:
-    return not p.is_file() or p.name.startswith((".", "~$"))
+    return not p.is_file() or is_folder_noise(Path(p.name))
 
 
 def _belongs(stem: str, extract: Extract) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from canbao.core.context import is_folder_noise
 from canbao.run.stages import RECORDS_NAME as STAGE_RECORDS
 
 MANIFEST_NAME = "manifest.json"
@@ -69,7 +70,8 @@ def tree_digest(root: Path, files: Iterable[Path] | None = None) -> str:
 def describe_inputs(period_dir: Path) -> list[dict[str, Any]]:
     """Every file of a period folder with SHA-256 and size (survey returns included).
 
-    Files only: nothing here opens an extract. A damaged file must reach ingest, which
+    Files only: nothing here opens an extract. Folder noise (an Excel owner file while an
+    extract is open, Thumbs.db…) is no input: it coming and going changes no fingerprint. A damaged file must reach ingest, which
     refuses it by name; its row counts come from ingest's reconciliation
     (:func:`attach_row_counts`), the one reader of extracts.
     """
@@ -81,6 +83,7 @@ def describe_inputs(period_dir: Path) -> list[dict[str, Any]]:
             "bytes": p.stat().st_size,
         }
         for p in list_files(period_dir)
+        if not is_folder_noise(p.relative_to(period_dir))
     ]
 
 
