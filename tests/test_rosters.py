@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -250,6 +251,58 @@ def test_rosters_are_deterministic_bytes(tmp_path):
         tmp_path / "0" / "reports" / DISTRICT / "2026-01-31" / "rosters" / next(iter(outs[0]))
     )
     assert props.properties.created == dt.datetime(2026, 1, 31)
+
+
+def _tree(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.xlsx"))}
+
+
+def test_workers_write_the_same_bytes_as_one_process(tmp_path):
+    """Two spawned worker processes write every roster, 登记表, 汇总 and 台账 of batch 2
+    (re-issued people, two batches in the 台账) byte for byte as the stage does alone."""
+    trees = []
+    for workers in (1, 2):
+        eng = make_engine()
+        cfg = make_cfg("秘密123")
+        survey.issue_rosters(eng, cfg, make_ctx(tmp_path / str(workers), P1), workers=1)
+        eng.execute(
+            "UPDATE registry SET registration = 'confirmed' WHERE household_no = '001001000'"
+        )
+        ctx2 = make_ctx(tmp_path / str(workers), dt.date(2026, 2, 28))
+        res = survey.issue_rosters(eng, cfg, ctx2, workers=workers)
+        trees.append((res, _tree(ctx2.out_dir / "rosters")))
+        eng.close()
+    (serial_res, serial), (parallel_res, parallel) = trees
+    assert serial_res == parallel_res and serial_res["files"] == len(serial) == 6 * 2 + 2 * 2
+    assert {p.name.rsplit("_", 1)[-1] for p in serial} >= {
+        "登记表.xlsx",
+        "汇总.xlsx",
+        "未参保落实台账.xlsx",
+    }
+    assert serial.keys() == parallel.keys()
+    for name, data in serial.items():
+        assert parallel[name] == data, name
+
+
+def test_a_failing_workbook_fails_the_stage_with_workers(tmp_path, monkeypatch):
+    """A workbook a worker cannot write stops the stage with that error (not a half batch
+    passed as done)."""
+    eng = make_engine(villages=2)
+    ctx = make_ctx(tmp_path, P1)
+    survey.issue_rosters(eng, make_cfg(), ctx, workers=1)
+    out = ctx.out_dir / "rosters"
+    town = next(p for p in out.iterdir() if p.is_dir()).name
+    rmtree = shutil.rmtree
+
+    def clear_then_block(path, *args, **kwargs):  # a file where the township folder goes
+        rmtree(path, *args, **kwargs)
+        path.mkdir(parents=True)
+        (path / town).write_text("not a folder")
+
+    monkeypatch.setattr(shutil, "rmtree", clear_then_block)
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        survey.issue_rosters(eng, make_cfg(), ctx, workers=2)
+    eng.close()
 
 
 def test_batches_rerun_and_reissue(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -11,18 +12,23 @@ from canbao.core.config import Config
 from canbao.core.context import PeriodContext
 from canbao.core.engine import Engine, transaction
 from canbao.survey.forms import write_registration_forms
+from canbao.survey.jobs import Job, run_jobs, worker_count
 from canbao.survey.ledgers import write_ledger, write_summary
 from canbao.survey.places import _place, district_name, place_names
 from canbao.survey.provincial import code_table
 from canbao.survey.rosters import RosterMeta, roster_values, write_roster
 from canbao.survey.tables import ensure_tables
-from canbao.survey.worklists import write_work_lists
+from canbao.survey.worklists import work_list_jobs
 
 
-def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
+def issue_rosters(
+    engine: Engine, cfg: Config, ctx: PeriodContext, *, workers: int | None = None
+) -> dict:
     """Stage 9: after the commit, issue this period's batch of rosters, forms and ledgers.
 
-    Args: the registry engine (tables ``registry``, ``survey_tasks``), params, period.
+    Args: the registry engine (tables ``registry``, ``survey_tasks``), params, period;
+    ``workers``: processes writing the workbooks (None: :func:`~canbao.survey.jobs.worker_count`
+    decides from the params and the batch's size; the files are the same either way).
     Returns: counts (batch, people, reissued, townships, villages, files).
     """
     ensure_tables(engine)
@@ -52,13 +58,15 @@ def issue_rosters(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict:
             engine.execute(_insert_tasks_sql(), [batch, ctx.period, batch])
     towns, villages = place_names(engine, cfg, ctx.district_code)
     dname = district_name(cfg)
-    files = 0
     people = pd.DataFrame()
+    jobs: list[Job] = []
     if n_targets:
         people = engine.query_df(_roster_people_sql(), [batch, batch])
-        files += _write_batch(people, out, cfg, ctx, int(batch), towns, villages, dname)
-    files += _write_ledgers(engine, out, ctx, towns, villages, dname)
-    files += write_work_lists(engine, out, ctx, towns, dname, cfg.survey.roster_password)
+        jobs += _batch_jobs(people, out, cfg, ctx, int(batch), towns, villages, dname)
+    jobs += _ledger_jobs(engine, out, ctx, towns, villages, dname)
+    jobs += work_list_jobs(engine, out, ctx, towns, dname, cfg.survey.roster_password)
+    rows = sum(j.rows for j in jobs)
+    files = run_jobs(jobs, worker_count(cfg.worker_count, rows, workers))
     return {
         "batch": None if batch is None else int(batch),
         "people": int(len(people)),
@@ -108,7 +116,7 @@ def _roster_people_sql() -> str:
         ORDER BY t.seq_in_batch"""
 
 
-def _write_batch(
+def _batch_jobs(
     people: pd.DataFrame,
     out: Path,
     cfg: Config,
@@ -117,13 +125,14 @@ def _write_batch(
     towns: dict[str, str],
     villages: dict[str, str],
     dname: str,
-) -> int:
-    """Village rosters + 登记表 and one 汇总 per township; returns the number of files."""
-    files = 0
+) -> list[Job]:
+    """Village rosters + 登记表 and one 汇总 per township, as jobs."""
+    jobs: list[Job] = []
     people = people.assign(
         township_code=people["township_code"].fillna(""),
         village_code=people["village_code"].fillna(""),
     )
+    codes = code_table(cfg.provincial_import)
     for tcode, tdf in people.groupby("township_code", sort=True):
         tdir = out / _place(tcode, towns, "未分乡镇")
         counts = []
@@ -140,12 +149,12 @@ def _write_batch(
                 batch,
                 ctx.period,
                 cfg.survey.roster_password,
-                code_table(cfg.provincial_import),
+                codes,
             )
             roster = tdir / f"{vpart}.xlsx"
-            write_roster(roster_values(vdf.reset_index(drop=True)), roster, meta)
-            write_registration_forms(vdf, tdir / f"{vpart}_登记表.xlsx", meta)
-            files += 2
+            jobs.append(Job(write_village_roster, (vdf, roster, meta), len(vdf)))
+            forms = tdir / f"{vpart}_登记表.xlsx"
+            jobs.append(Job(write_registration_forms, (vdf, forms, meta), 2 * len(vdf)))
             counts.append(
                 {
                     "village_code": vcode,
@@ -168,11 +177,16 @@ def _write_batch(
             batch,
             ctx.period,
             cfg.survey.roster_password,
-            code_table(cfg.provincial_import),
+            codes,
         )
-        write_summary(pd.DataFrame(counts), tdir / f"{tdir.name}_汇总.xlsx", meta)
-        files += 1
-    return files
+        summary = tdir / f"{tdir.name}_汇总.xlsx"
+        jobs.append(Job(write_summary, (pd.DataFrame(counts), summary, meta), len(counts)))
+    return jobs
+
+
+def write_village_roster(people: pd.DataFrame, path: Path, meta: RosterMeta) -> Path:
+    """A village's roster from its batch rows (in print order): a job of its own."""
+    return write_roster(roster_values(people.reset_index(drop=True)), path, meta)
 
 
 def _ledger_sql() -> str:
@@ -189,28 +203,29 @@ def _ledger_sql() -> str:
         ORDER BY t.township_code NULLS LAST, t.batch, t.seq_in_batch"""
 
 
-def _write_ledgers(
+def _ledger_jobs(
     engine: Engine,
     out: Path,
     ctx: PeriodContext,
     towns: dict[str, str],
     villages: dict[str, str],
     dname: str,
-) -> int:
+) -> list[Job]:
+    """One 未参保落实台账 per township (every batch's tasks), as jobs."""
     tasks = engine.query_df(_ledger_sql())
     if tasks.empty:
-        return 0
+        return []
     tasks["township_code"] = tasks["township_code"].fillna("")
     tasks["village_name"] = tasks["village_code"].map(lambda v: villages.get(v, v or ""))
-    n = 0
+    jobs = []
     for tcode, tdf in tasks.groupby("township_code", sort=True):
         tdir = out / _place(tcode, towns, "未分乡镇")
-        write_ledger(
-            tdf.reset_index(drop=True),
-            tdir / f"{tdir.name}_未参保落实台账.xlsx",
+        write = partial(
+            write_ledger,
             district_name=dname,
             township_name=towns.get(tcode, tcode),
             period=ctx.period,
         )
-        n += 1
-    return n
+        path = tdir / f"{tdir.name}_未参保落实台账.xlsx"
+        jobs.append(Job(write, (tdf.reset_index(drop=True), path), len(tdf)))
+    return jobs

@@ -45,6 +45,7 @@ from canbao.core.xlsx import (
     title_rows,
 )
 from canbao.report.views import CLEANUP_LISTS, FINDING_LABELS
+from canbao.survey.jobs import Job, run_jobs
 from canbao.survey.places import _place
 
 WORKLIST_SUFFIX = "_清理清单.xlsx"
@@ -228,11 +229,17 @@ def write_work_list(records: pd.DataFrame, path: Path, ctx: PeriodContext, distr
 def write_work_lists(engine: Engine, out: Path, ctx: PeriodContext, towns: dict[str, str],
                      district_name: str, password: str | None = None) -> int:  # fmt: skip
     """``rosters/<township>/<township>_清理清单.xlsx`` for every township with records."""
+    return run_jobs(work_list_jobs(engine, out, ctx, towns, district_name, password), 1)
+
+
+def work_list_jobs(engine: Engine, out: Path, ctx: PeriodContext, towns: dict[str, str],
+                   district_name: str, password: str | None = None) -> list[Job]:  # fmt: skip
+    """:func:`write_work_lists`'s workbooks as jobs (stage 9 runs them with the rosters)."""
     records = cleanup_records(engine)
-    n = 0
+    jobs = []
     for tcode, tdf in records.groupby("township_code", sort=True) if len(records) else []:
         tdir = out / _place(tcode, towns, "未分乡镇")
-        write_work_list(tdf, tdir / f"{tdir.name}{WORKLIST_SUFFIX}", ctx, district_name,
-                        towns.get(tcode, tcode) or "未分乡镇", password)  # fmt: skip
-        n += 1
-    return n
+        args = (tdf, tdir / f"{tdir.name}{WORKLIST_SUFFIX}", ctx, district_name,
+                towns.get(tcode, tcode) or "未分乡镇", password)  # fmt: skip
+        jobs.append(Job(write_work_list, args, len(tdf)))
+    return jobs
