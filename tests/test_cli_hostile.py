@@ -9,6 +9,7 @@ message code in square brackets.
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 import subprocess
@@ -99,9 +100,9 @@ REFUSED = {
     "truncated_xlsx": ("enrollment.xlsx", _truncated_xlsx, "[xlsx_unreadable]"),
     "password_xlsx": ("enrollment.xlsx", _password_xlsx, "[xlsx_unreadable]"),
     "text_named_xlsx": ("enrollment.xlsx", _text_named_xlsx, "[header_required_missing]"),
-    "utf16_csv": (
+    "utf16_csv_broken_in_the_middle": (
         "hukou.csv",
-        lambda p: p.write_bytes(p.read_bytes().decode("gbk").encode("utf-16")),
+        lambda p: p.write_bytes(p.read_bytes().decode("gbk").encode("utf-16") + b"\x00\xd8"),
         "[csv_undecodable]",
     ),
 }
@@ -171,6 +172,36 @@ def test_folder_noise_while_files_are_open_is_skipped_and_changes_nothing(
         if p.name not in files:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     run(district).assert_clean(0, "[run_up_to_date]")
+
+
+def test_excels_unicode_text_and_utf16_csv_are_read(district: Path, clean_run: Path) -> None:
+    """Old code: refused, "文件可能是 UTF-16 编码" [csv_undecodable], and hukou.txt (Excel's
+    "Unicode 文本" export: UTF-16LE with a BOM, tab-separated) [extract_format_not_read].
+    Now both are read by their bytes, a UTF-16 CSV without a BOM too: same registry."""
+    period = period_of(district)
+    t = read_table(period / "hukou.csv")
+    text = "".join("\t".join(c or "" for c in r) + "\r\n" for r in [t.header, *t.rows])
+    (period / "hukou.txt").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    (period / "hukou.csv").unlink()
+    students = period / "students.csv"
+    students.write_bytes(_decoded(students).encode("utf-16-le"))  # no BOM
+    (period / "说明.txt").write_text("Unicode 文本导出", encoding="utf-16")  # a note: left alone
+    run(district).assert_clean(0)
+    recon = read_csv(exports_of(district) / "reconciliation.csv").set_index("file")
+    assert recon.loc["hukou.txt", ["rows_read", "rows_loaded"]].tolist() == [str(len(t.rows))] * 2
+    assert recon.loc["students.csv", "rows_rejected"] == "0"
+    for name in ("registry.csv", "links.csv"):
+        assert read_csv(exports_of(district) / name).equals(read_csv(clean_run / name)), name
+
+
+def _decoded(path: Path) -> str:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "gbk"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError(path)
 
 
 def test_period_that_is_no_date(district: Path) -> None:

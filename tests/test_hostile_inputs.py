@@ -862,9 +862,9 @@ def browser_copy_of_an_extract(period: Path, base: dict[str, Table]) -> Fails:
 
 @case
 def extract_in_a_format_not_read(period: Path, base: dict[str, Table]) -> Fails:
-    """students.txt (an export saved as text) would be skipped: refused by name."""
-    (period / STUDENTS).rename(period / "students.txt")
-    return Fails("students.txt", "[extract_format_not_read]")
+    """students.ods (an export in a format not read) would be skipped: refused by name."""
+    (period / STUDENTS).rename(period / "students.ods")
+    return Fails("students.ods", "[extract_format_not_read]")
 
 
 @case

@@ -338,6 +338,22 @@ def _utf16_no_bom(period: Path) -> None:
     (period / "hukou.csv").write_bytes(text.encode("utf-16-le"))
 
 
+def _utf16_cut(period: Path) -> None:
+    """UTF-16 ending in half a surrogate pair (a copy cut short)."""
+    text = ",".join(HUKOU_HEADER) + "\n" + ",".join(HUKOU_ROWS[0]) + "\n"
+    (period / "hukou.csv").write_bytes(text.encode("utf-16") + b"\x3d\xd8")
+
+
+@pytest.mark.parametrize("make", [_utf16, _utf16_no_bom], ids=["bom", "no_bom"])
+def test_utf16_csv_is_read_by_its_bytes(engine, period, make):
+    """Excel's "Unicode 文本" and some systems write UTF-16: read as such, not refused."""
+    make(period)
+    recon = run(engine, period).set_index("file")
+    assert recon.loc["hukou.csv", ["rows_read", "rows_loaded"]].tolist() == [1, 1]
+    assert recon.loc["hukou.csv", "format"].startswith("csv utf-16")
+    assert col(engine, "SELECT name_raw FROM raw_hukou") == ["张秀英"]
+
+
 def _encrypted_xlsx(period: Path) -> None:
     (period / "enrollment.csv").unlink()
     (period / "enrollment.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00junk" * 200)
@@ -385,8 +401,7 @@ def _empty_xlsx(period: Path) -> None:
 
 
 BAD = {
-    "utf16": (_utf16, "hukou.csv", None, "[csv_undecodable]"),
-    "utf16_no_bom": (_utf16_no_bom, "hukou.csv", None, "gb18030"),
+    "utf16_cut_mid_character": (_utf16_cut, "hukou.csv", None, "[csv_undecodable]"),
     "encrypted_xlsx": (_encrypted_xlsx, "enrollment.xlsx", None, "[xlsx_unreadable]"),
     "corrupt_xlsx": (_corrupt_xlsx, "enrollment.xlsx", None, "[xlsx_unreadable]"),
     "missing_column": (_missing_column, "enrollment.csv", "险种类型", "[header_required_missing]"),

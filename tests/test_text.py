@@ -47,4 +47,8 @@ def test_nul_in_a_free_text_cell_is_stripped_not_a_reason() -> None:
 def test_one_csv_decoding_for_extracts_and_returns() -> None:
     assert decode_bytes("姓名\n张伟\n".encode("gbk")) == ("姓名\n张伟\n", "gbk")
     assert decode_bytes("\ufeff姓名\n".encode()) == ("姓名\n", "utf-8-sig")
-    assert decode_bytes("姓名\n张伟\n".encode("utf-16")) is None
+    assert decode_bytes("姓名\n张伟\n".encode("utf-16")) == ("姓名\n张伟\n", "utf-16")
+    rows = "公民身份号码,姓名\n430302199001011234,张三\n"
+    assert decode_bytes(rows.encode("utf-16-le")) == (rows, "utf-16-le")
+    assert decode_bytes(rows.encode("utf-16-be")) == (rows, "utf-16-be")
+    assert decode_bytes(b"\x00\x01\x02\x00" * 40) is None

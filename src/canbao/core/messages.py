@@ -180,7 +180,7 @@ CATALOGUE: dict[str, str] = {
     "file_is_binary": "这是{what}，不是 xlsx 或 CSV 数据文件",
     "xlsx_unreadable": "无法打开：文件设有密码，或不是完整的 xlsx 文件（可能已损坏、只复制了一部分，"
     "或是改了扩展名的其他文件）；请去掉密码或重新导出后再发送",
-    "csv_undecodable": "无法按文本解码（已尝试 {encodings}），文件可能是 UTF-16 编码或根本不是 CSV；"
+    "csv_undecodable": "无法按文本解码（已尝试 {encodings}），文件可能已损坏或根本不是 CSV；"
     "请在 Excel 中另存为“CSV UTF-8”或 GBK 编码的 CSV",
     "csv_unreadable": "无法按 CSV 读取：{detail}",
     "csv_unclosed_quote": '此单元格中的引号（"）没有闭合，其后各行都被读进了这个单元格，'

@@ -2,7 +2,8 @@
 
 Extracts (streamed, :func:`canbao.ingest.readers.scan_text`) and survey returns (small,
 held in memory, :func:`decode_bytes`) are decoded the same way: UTF-8 (a BOM dropped),
-else GBK, else GB18030; a file with many NUL bytes is UTF-16 or binary and is refused.
+else GBK, else GB18030; UTF-16 (Excel's "Unicode 文本", with or without a BOM) is
+recognised by its bytes; any other file with many NUL bytes is binary and is refused.
 """
 
 from __future__ import annotations
@@ -20,8 +21,34 @@ def too_many_nuls(head: bytes) -> bool:
     return head.count(b"\x00") > NUL_SHARE_MAX * len(head)
 
 
+def utf16_encoding(head: bytes) -> str | None:
+    """``utf-16`` (with a BOM), ``utf-16-le`` / ``utf-16-be`` (without), or None.
+
+    Excel's "Unicode 文本" export and some systems' CSVs are UTF-16 with a BOM. Without one,
+    the ASCII half of the text (digits, commas, tabs, line ends) gives it away: a NUL in
+    most odd bytes (little-endian) or most even ones (big-endian), hardly any in the other.
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    half = len(head) // 2
+    if half < 8:
+        return None
+    odd, even = head[1 : 2 * half : 2].count(0), head[0 : 2 * half : 2].count(0)
+    if odd > 0.3 * half and even < 0.01 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.01 * half:
+        return "utf-16-be"
+    return None
+
+
 def decode_bytes(data: bytes) -> tuple[str, str] | None:
     """(text, encoding) of a CSV held in memory, or None when no encoding reads it."""
+    utf16 = utf16_encoding(data[: 1 << 16])
+    if utf16 is not None:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            return None
     if too_many_nuls(data[: 1 << 16]):
         return None
     bom = data.startswith(codecs.BOM_UTF8)

@@ -1,6 +1,6 @@
 """Find each extract's file(s) in a period folder.
 
-``hukou.xlsx`` or ``hukou.csv`` (any case), or parts ``hukou_1.csv``, ``hukou_2.xlsx``…
+``hukou.xlsx``, ``hukou.csv`` or ``hukou.txt`` (any case), or parts ``hukou_1.csv``, ``hukou_2.xlsx``…
 that are read in natural order and concatenated, each row keeping its own file name.
 """
 
@@ -14,9 +14,13 @@ from canbao.core.context import is_folder_noise
 from canbao.core.errors import InputError
 from canbao.core.schema import Extract
 
-READABLE_SUFFIXES = (".xlsx", ".csv", ".xls", ".xlsm")
+SHEET_SUFFIXES = (".xlsx", ".csv", ".xls", ".xlsm")
+# Excel's "Unicode 文本" and "文本文件(制表符分隔)" exports: read when named as an extract
+# (hukou.txt); a .txt not named as one is a note and left alone.
+TEXT_SUFFIXES = (".txt", ".tsv")
+READABLE_SUFFIXES = (*SHEET_SUFFIXES, *TEXT_SUFFIXES)
 # Where a sender's other exports may hide: a stem with these suffixes is refused, not skipped.
-DATA_SUFFIXES = (*READABLE_SUFFIXES, ".txt", ".tsv", ".et", ".ods", ".dbf", ".zip", ".rar", ".7z")
+DATA_SUFFIXES = (*READABLE_SUFFIXES, ".et", ".ods", ".dbf", ".zip", ".rar", ".7z")
 
 
 def _natural_key(name: str) -> list[object]:
@@ -58,7 +62,7 @@ def unexpected_files(
 
     A spreadsheet or CSV whose name is no extract (``户籍人口.xlsx``, ``hukou (1).csv``,
     a survey return outside ``survey_returns/``), or an extract in a format that is not
-    read (``hukou.txt``, ``students.zip``). Other files (notes, Word documents, PDFs)
+    read (``hukou.ods``, ``students.zip``). Other files (notes, Word documents, PDFs)
     hold no rows and are left alone.
     """
     out: list[tuple[str, str, dict[str, str]]] = []
@@ -69,7 +73,7 @@ def unexpected_files(
             continue
         stem = p.stem.lower()
         known = next((e for e in extracts if _belongs(stem, e)), None)
-        if known is None and suffix in READABLE_SUFFIXES:
+        if known is None and suffix in SHEET_SUFFIXES:
             out.append((p.name, "file_not_an_extract", {"names": names}))
         elif known is not None and suffix not in READABLE_SUFFIXES:
             out.append(

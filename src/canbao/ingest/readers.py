@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import math
 import re
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import pyarrow.csv as pacsv
 
 from canbao.core.errors import InputError
 from canbao.core.text import ARROW_INVISIBLE_RE, INVISIBLE_RE
-from canbao.ingest.decoding import ENCODINGS, too_many_nuls
+from canbao.ingest.decoding import ENCODINGS, too_many_nuls, utf16_encoding
 from canbao.ingest.workbook import (
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
@@ -109,6 +110,8 @@ def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
         raise InputError(file, "file_is_html")
     elif what := next((w for sig, w in _BINARY_SIGNATURES.items() if head.startswith(sig)), None):
         raise InputError(file, "file_is_binary", what=what)
+    elif (utf16 := utf16_encoding(_head(path))) is not None:
+        raw = _read_utf16(path, file, utf16)
     else:
         try:
             raw = read_csv(path, file)
@@ -121,6 +124,28 @@ def read_file(path: Path, file: str, sheet: int | None = None) -> RawFile:
 
 
 # --------------------------------------------------------------------------- CSV
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(1 << 16)
+
+
+def _read_utf16(path: Path, file: str, encoding: str) -> RawFile:
+    """A UTF-16 text file (Excel's "Unicode 文本": tab-separated, with a BOM), read as the
+    same text in UTF-8 through the one CSV reader; its encoding is reported as sent."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with tempfile.TemporaryDirectory(prefix="canbao-utf16-") as tmp:
+        copy = Path(tmp) / "utf8.csv"
+        try:
+            with open(path, "rb") as src, open(copy, "w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(_CHUNK):
+                    dst.write(decoder.decode(chunk))
+                dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise InputError(file, "csv_undecodable", encodings=encoding) from None
+        raw = read_csv(copy, file)
+    return dataclasses.replace(raw, encoding=encoding)
 
 
 @dataclass(frozen=True)
