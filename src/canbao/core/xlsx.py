@@ -12,10 +12,11 @@ starts with ``=``, ``+``, ``-`` or ``@`` stays text (with Excel's quote prefix).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,9 +216,37 @@ class FastRows:
         )
         head, tail = text.split(_ROWS_MARK, 1)
         yield head.encode("utf-8")
+        yield from self.body_chunks(rows_per_chunk)
+        yield tail.encode("utf-8")
+
+    def body_chunks(self, rows_per_chunk: int) -> Iterator[bytes]:
+        """The rows' XML, ``rows_per_chunk`` rows a piece."""
         for i in range(0, len(self.parts), rows_per_chunk):
             yield b"".join(self.parts[i : i + rows_per_chunk])
-        yield tail.encode("utf-8")
+
+
+class StreamedRows(FastRows):
+    """Body rows that arrive as ready SpreadsheetML (built in SQL), streamed in at save.
+
+    ``body`` is read once, while the sheet is written into the zip: a 200,000-row
+    sheet never sits in memory. ``rows``/``cols`` give the sheet's dimension.
+    """
+
+    def __init__(self, ws: Worksheet, rows: int, cols: int) -> None:
+        super().__init__(ws)
+        self.body: Iterable[bytes] = ()
+        self.max_row = rows
+        self.max_col = cols
+
+    def row_bytes(self, r: int, values: Sequence[Any], styles: Sequence[tuple[int, int]]) -> bytes:
+        """One row's XML exactly as :meth:`FastRows.row` writes it (for rows SQL leaves out)."""
+        max_row, max_col = self.max_row, self.max_col
+        self.row(r, values, styles)
+        self.max_row, self.max_col = max_row, max_col
+        return self.parts.pop()
+
+    def body_chunks(self, rows_per_chunk: int) -> Iterator[bytes]:
+        yield from self.body
 
 
 _ROWS_MARK = "\x00canbao-rows\x00"
@@ -407,6 +436,51 @@ def write_text_table(
     (no formula, no number guessing that turns an ID into 4.3e17). ``title``, when
     given, goes in row 1 above the header (and is repeated on printed pages).
     """
+    widths = text_widths(columns, rows)
+    wb, ws, head_row = _text_table_head(columns, widths, title=title, sheet=sheet)
+    fast = FastRows(ws)
+    look = fast.style("body", font=Font(name=FONT, size=10))
+    looks = [look] * len(columns)
+    for i, r in enumerate(rows, start=head_row + 1):
+        fast.row(i, ["" if v is None else str(v) for v in r], looks)
+    _text_table_tail(ws, len(columns), len(rows), head_row, title=title, sheet=sheet)
+    return save_workbook_fixed(wb, path, when)
+
+
+def text_widths(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column's width in a text table: fitted to its header and the first 2,000 rows."""
+    return [fit_width(name, (str(r[j]) for r in rows[:2000])) for j, name in enumerate(columns)]
+
+
+def write_streamed_text_table(
+    path: Path,
+    columns: Sequence[str],
+    widths: Sequence[int],
+    n_rows: int,
+    body: Callable[[StreamedRows, tuple[int, int], int], Iterable[bytes]],
+    when: dt.datetime,
+    *,
+    sheet: str = "Sheet1",
+    title: str | None = None,
+) -> Path:
+    """:func:`write_text_table`'s workbook, byte for byte, with the body rows built elsewhere.
+
+    ``widths`` are :func:`text_widths` of the same rows; ``body(rows, look, first_row)``
+    gives the ``n_rows`` rows' XML (cells styled ``look``: plain and quote-prefixed
+    style ids; first row number ``first_row``), as :meth:`FastRows.row` writes them.
+    """
+    wb, ws, head_row = _text_table_head(columns, widths, title=title, sheet=sheet)
+    fast = StreamedRows(ws, head_row + n_rows if n_rows else 0, len(columns) if n_rows else 0)
+    look = fast.style("body", font=Font(name=FONT, size=10))
+    fast.body = body(fast, look, head_row + 1)
+    _text_table_tail(ws, len(columns), n_rows, head_row, title=title, sheet=sheet)
+    return save_workbook_fixed(wb, path, when)
+
+
+def _text_table_head(
+    columns: Sequence[str], widths: Sequence[int], *, title: str | None, sheet: str
+) -> tuple[Workbook, Worksheet, int]:
+    """A text table's workbook up to its header row (title, header cells, widths)."""
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
@@ -420,15 +494,81 @@ def write_text_table(
         cell.fill = HEAD_FILL
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sample = (str(r[j - 1]) for r in rows[:2000])
-        ws.column_dimensions[get_column_letter(j)].width = fit_width(name, sample)
-    fast = FastRows(ws)
-    look = fast.style("body", font=Font(name=FONT, size=10))
-    looks = [look] * len(columns)
-    for i, r in enumerate(rows, start=head_row + 1):
-        fast.row(i, ["" if v is None else str(v) for v in r], looks)
-    last = get_column_letter(max(len(columns), 1))
+        ws.column_dimensions[get_column_letter(j)].width = widths[j - 1]
+    return wb, ws, head_row
+
+
+def _text_table_tail(
+    ws: Worksheet, ncols: int, n_rows: int, head_row: int, *, title: str | None, sheet: str
+) -> None:
+    """A text table's frozen header, filter range and print set-up."""
+    last = get_column_letter(max(ncols, 1))
     ws.freeze_panes = f"A{head_row + 1}"
-    ws.auto_filter.ref = f"A{head_row}:{last}{head_row + max(len(rows), 1)}"
+    ws.auto_filter.ref = f"A{head_row}:{last}{head_row + max(n_rows, 1)}"
     print_setup(ws, landscape=True, header=title or sheet, title_rows=f"1:{head_row}")
-    return save_workbook_fixed(wb, path, when)
+
+
+@functools.cache
+def _space_class() -> str:
+    """Python's ``str.isspace()`` characters (FastRows.row's test for xml:space), as RE2."""
+    spaces = (c for c in map(chr, range(0x10000)) if c.isspace())  # none lies above U+3000
+    return "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in spaces) + "]"
+
+
+_ILLEGAL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def text_cell_sql(value: str, ref: str, look: tuple[int, int]) -> str:
+    """SQL for one text cell's XML, as :meth:`FastRows.row` writes a ``str`` value.
+
+    ``value``: a VARCHAR expression, never NULL (empty: the styled blank cell);
+    ``ref``: the cell reference (``'A' || r``). Same quote-prefix style for text
+    starting with = + - @, ``xml:space`` for leading/trailing white space, the same
+    escaping with XML's illegal control characters dropped.
+    """
+    sid, qid = look
+    space = _space_class()
+    escaped = (
+        f"CASE WHEN regexp_matches({value}, '[&<>\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]') THEN "
+        f"replace(replace(replace(regexp_replace({value}, '{_ILLEGAL_CLASS}', '', 'g'), "
+        f"'&', '&amp;'), '<', '&lt;'), '>', '&gt;') ELSE {value} END"
+    )
+    return (
+        f"CASE WHEN {value} = '' THEN '<c r=\"' || {ref} || '\" s=\"{sid}\"/>' "
+        f"ELSE '<c r=\"' || {ref} || '\" s=\"' || "
+        f"CASE WHEN regexp_matches({value}, '^[-=+@]') THEN '{qid}' ELSE '{sid}' END"
+        f' || \'" t="inlineStr"><is><t\' || '
+        f"CASE WHEN regexp_matches({value}, '^{space}|{space}$') "
+        f"THEN ' xml:space=\"preserve\"' ELSE '' END || '>' || ({escaped}) || '</t></is></c>' END"
+    )
+
+
+def plain_text_cell_sql(value: str, ref: str, look: tuple[int, int]) -> str:
+    """:func:`text_cell_sql` for a value :func:`text_care_sql` has cleared (the common case)."""
+    sid = look[0]
+    return (
+        f"CASE WHEN {value} = '' THEN concat('<c r=\"', {ref}, '\" s=\"{sid}\"/>') "
+        f'ELSE concat(\'<c r="\', {ref}, \'" s="{sid}" t="inlineStr"><is><t>\', {value}, '
+        "'</t></is></c>') END"
+    )
+
+
+def text_care_sql(values: Sequence[str], also: Sequence[str] = ()) -> str:
+    """SQL: True when one of ``values`` may need escaping, ``xml:space`` or the quote prefix.
+
+    One test a row instead of three a cell, over the values joined by \\x01; a false
+    alarm (a value holding \\x01) only sends the row through :func:`text_cell_sql`.
+    ``also``: more RE2 patterns that raise the alarm (a match never spans two values).
+    """
+    space = _space_class()
+    joined = "concat(chr(1), " + ", chr(1), ".join(values) + ", chr(1))"
+    pattern = "|".join(
+        [
+            "[&<>\\x00\\x02-\\x08\\x0b\\x0c\\x0e-\\x1f]",
+            "\\x01[-=+@]",
+            f"\\x01{space}",
+            f"{space}\\x01",
+        ]
+        + [f"(?:{p})" for p in also]
+    )
+    return f"regexp_matches({joined}, '{pattern}')"

@@ -23,8 +23,8 @@ from itertools import islice
 from pathlib import Path
 
 from canbao.core import messages
-from canbao.core.privacy import mask_id
-from canbao.core.xlsx import fixed_time, write_text_table
+from canbao.core.privacy import MASK, mask_id, mask_id_sql
+from canbao.core.xlsx import fixed_time, write_streamed_text_table, write_text_table
 
 XLSX_DIR = "xlsx"
 # Rows per Excel copy: under Excel's 1,048,576-row sheet, and a workbook this size
@@ -81,6 +81,8 @@ SHEET_NAMES: dict[str, str] = {
 # Columns that hold ID numbers whole; elsewhere an 18-character number inside text is masked.
 ID_COLUMNS = frozenset({"id_number"})
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+ID_RUN = "[0-9]{17}[0-9Xx]"  # RE2: where mask_cell_sql may change text (ASCII digits)
+_ID_IN_TEXT_RE2 = "(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
 
 
 def column_title(column: str) -> str:
@@ -97,6 +99,22 @@ def mask_cell(column: str, value: str) -> str:
     return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
 
 
+def mask_cell_sql(column: str, value: str) -> str:
+    """:func:`mask_cell` in SQL over a never-NULL text ``value`` (ASCII digits only).
+
+    RE2 has no look-around: the ID's neighbours are matched and put back, and a
+    second pass masks an ID whose left neighbour the first pass used up.
+    """
+    if column in ID_COLUMNS:
+        return mask_id_sql(value)
+
+    def once(text: str) -> str:
+        return f"regexp_replace({text}, '{_ID_IN_TEXT_RE2}', '\\1\\2{MASK}\\3\\4', 'g')"
+
+    twice = once(once(value))
+    return f"CASE WHEN regexp_matches({value}, '{ID_RUN}') THEN {twice} ELSE {value} END"
+
+
 def _chunks(path: Path, size: int) -> Iterator[tuple[list[str], list[list[str]]]]:
     """(header, up to ``size`` rows) at a time: a 2.5M-row links.csv never sits in memory whole."""
     with path.open(encoding="utf-8", newline="") as fh:
@@ -110,15 +128,70 @@ def _chunks(path: Path, size: int) -> Iterator[tuple[list[str], list[list[str]]]
 
 
 def write_excel_copy(
-    csv_path: Path, out_dir: Path, period: dt.date, *, rows_per_file: int = ROWS_PER_FILE
+    csv_path: Path,
+    out_dir: Path,
+    period: dt.date,
+    *,
+    rows_per_file: int = ROWS_PER_FILE,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> list[Path]:
     """One export's Excel copy (same rows and order; titles in Chinese; IDs masked).
 
     An export longer than ``rows_per_file`` is split into ``<name>_1.xlsx``,
     ``<name>_2.xlsx``… in row order: a sheet holds at most 1,048,576 rows in Excel,
-    and a workbook is built in memory, so the split also bounds the memory a
-    million-person district needs for its copies.
+    and Excel opens a smaller file faster. The body rows' XML is built in DuckDB
+    straight from the CSV (:mod:`canbao.report.excel_sql`) and streamed into the
+    zip: the same bytes as :func:`write_excel_copy_python`, several times faster.
     """
+    import duckdb
+
+    try:
+        return _write_excel_copy_sql(
+            csv_path, out_dir, period, rows_per_file, memory_limit, threads
+        )
+    except duckdb.Error:  # a CSV DuckDB will not read as Python's csv does: the slow way
+        return write_excel_copy_python(csv_path, out_dir, period, rows_per_file=rows_per_file)
+
+
+def _write_excel_copy_sql(
+    csv_path: Path,
+    out_dir: Path,
+    period: dt.date,
+    rows_per_file: int,
+    memory_limit: str | None,
+    threads: int | None,
+) -> list[Path]:
+    from canbao.report.excel_sql import CsvRows
+
+    name = csv_path.stem
+    sheet = SHEET_NAMES.get(name, name)
+    with CsvRows(
+        csv_path, rows_per_file, mask_cell, mask_cell_sql, ID_COLUMNS, ID_RUN,
+        memory_limit=memory_limit, threads=threads,
+    ) as src:  # fmt: skip
+        if not src.header:
+            return write_excel_copy_python(csv_path, out_dir, period, rows_per_file=rows_per_file)
+        titles = [column_title(c) for c in src.header]
+        paths = _part_paths(csv_path, out_dir, src.files)
+        return [
+            write_streamed_text_table(
+                path,
+                titles,
+                src.widths(k, titles),
+                src.part_rows(k),
+                src.part_body(k),
+                fixed_time(period),
+                sheet=sheet,
+            )  # fmt: skip
+            for k, path in enumerate(paths)
+        ]
+
+
+def write_excel_copy_python(
+    csv_path: Path, out_dir: Path, period: dt.date, *, rows_per_file: int = ROWS_PER_FILE
+) -> list[Path]:
+    """:func:`write_excel_copy` row by row in Python: the reference the SQL path must match."""
     name = csv_path.stem
     sheet = SHEET_NAMES.get(name, name)
     parts = list(_chunk_paths(csv_path, out_dir, rows_per_file))
@@ -130,6 +203,13 @@ def write_excel_copy(
         written.append(write_text_table(path, titles, rows, fixed_time(period), sheet=sheet))
         del rows
     return written
+
+
+def _part_paths(csv_path: Path, out_dir: Path, files: int) -> list[Path]:
+    """``<name>.xlsx`` when one file holds the export, else ``<name>_1.xlsx``, ``<name>_2.xlsx``…"""
+    if files == 1:
+        return [out_dir / f"{csv_path.stem}.xlsx"]
+    return [out_dir / f"{csv_path.stem}_{k}.xlsx" for k in range(1, files + 1)]
 
 
 def _chunk_paths(csv_path: Path, out_dir: Path, rows_per_file: int) -> Iterator[Path]:
@@ -145,15 +225,30 @@ def _chunk_paths(csv_path: Path, out_dir: Path, rows_per_file: int) -> Iterator[
 
 
 def write_excel_copies(
-    exports_dir: Path, period: dt.date, *, rows_per_file: int = ROWS_PER_FILE
+    exports_dir: Path,
+    period: dt.date,
+    *,
+    rows_per_file: int = ROWS_PER_FILE,
+    memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> dict[str, list[Path]]:
-    """Every ``exports/*.csv`` copied to ``exports/xlsx/<name>.xlsx`` (split when long)."""
+    """Every ``exports/*.csv`` copied to ``exports/xlsx/<name>.xlsx`` (split when long).
+
+    ``memory_limit``/``threads``: for the DuckDB connection that builds the rows.
+    """
     out = exports_dir / XLSX_DIR
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.xlsx"):
         old.unlink()  # this stage's own output of an earlier run
     return {
-        p.stem: write_excel_copy(p, out, period, rows_per_file=rows_per_file)
+        p.stem: write_excel_copy(
+            p,
+            out,
+            period,
+            rows_per_file=rows_per_file,
+            memory_limit=memory_limit,
+            threads=threads,
+        )  # fmt: skip
         for p in sorted(exports_dir.glob("*.csv"))
     }
 

@@ -19,7 +19,7 @@ from canbao.core import messages
 from canbao.core.catalog import table_names
 from canbao.core.config import Config
 from canbao.core.context import PeriodContext
-from canbao.core.engine import Engine
+from canbao.core.engine import Engine, duckdb_memory_limit
 from canbao.core.privacy import mask_id_sql
 
 REGISTRY_CSV_COLUMNS: tuple[str, ...] = (
@@ -173,5 +173,10 @@ def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, 
         )
     from canbao.report.excel_copies import write_excel_copies
 
-    write_excel_copies(out, ctx.period)
+    write_excel_copies(
+        out,
+        ctx.period,
+        memory_limit=duckdb_memory_limit(cfg.engine.memory_limit),
+        threads=cfg.engine.threads or None,
+    )
     return written
