@@ -556,18 +556,18 @@ def plain_text_cell_sql(value: str, ref: str, look: tuple[int, int]) -> str:
 def text_care_sql(values: Sequence[str], also: Sequence[str] = ()) -> str:
     """SQL: True when one of ``values`` may need escaping, ``xml:space`` or the quote prefix.
 
-    One test a row instead of three a cell, over the values joined by \\x01; a false
-    alarm (a value holding \\x01) only sends the row through :func:`text_cell_sql`.
+    One test a row instead of three a cell, over the values joined by DEL (\\x7f: not white space, kept in
+    XML); a false alarm (a value holding DEL) only sends the row through :func:`text_cell_sql`.
     ``also``: more RE2 patterns that raise the alarm (a match never spans two values).
     """
     space = _space_class()
-    joined = "concat(chr(1), " + ", chr(1), ".join(values) + ", chr(1))"
+    joined = "concat(chr(127), " + ", chr(127), ".join(values) + ", chr(127))"
     pattern = "|".join(
         [
-            "[&<>\\x00\\x02-\\x08\\x0b\\x0c\\x0e-\\x1f]",
-            "\\x01[-=+@]",
-            f"\\x01{space}",
-            f"{space}\\x01",
+            "[&<>\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]",
+            "\\x7f[-=+@]",
+            f"\\x7f{space}",
+            f"{space}\\x7f",
         ]
         + [f"(?:{p})" for p in also]
     )
