@@ -177,6 +177,5 @@ def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, 
         out,
         ctx.period,
         memory_limit=duckdb_memory_limit(cfg.engine.memory_limit),
-        threads=cfg.engine.threads or None,
     )
     return written
