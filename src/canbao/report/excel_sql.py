@@ -4,10 +4,13 @@ Writing each cell through Python took most of the exports stage at a million
 people (2.5M ``links`` rows × 6 cells, 1M ``registry`` rows × 12). Here one query
 reads the CSV in file order (a row number from ``row_number() OVER ()``, which
 DuckDB streams in insertion order), masks the ID numbers and writes each row's
-SpreadsheetML (:func:`canbao.core.xlsx.text_cell_sql`); the rows reach the zip in
-Arrow batches, never a whole file in memory. A row SQL cannot mask exactly as
-Python does (a digit outside ASCII anywhere in it, a non-ASCII ID number) comes
-back raw and is written by :meth:`canbao.core.xlsx.StreamedRows.row_bytes`.
+SpreadsheetML (:mod:`canbao.core.xlsx_sql`); the rows reach the zip in Arrow
+batches, never a whole file in memory. One regular-expression test a row finds
+the few rows that need care (markup, control characters, white space at an edge,
+a leading = + - @, an ID number inside text); a second query writes those the long
+way. A row SQL cannot mask exactly as Python does (a digit outside ASCII anywhere
+in it, a non-ASCII ID number) comes back raw and is written by
+:meth:`canbao.core.xlsx.StreamedRows.row_bytes`: the Python path's own code.
 """
 
 from __future__ import annotations
@@ -22,13 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canbao.core.xlsx import (
-    StreamedRows,
-    plain_text_cell_sql,
-    text_care_sql,
-    text_cell_sql,
-    text_widths,
-)
+from canbao.core.xlsx import StreamedRows, text_widths
+from canbao.core.xlsx_sql import plain_text_cell_sql, text_care_sql, text_cell_sql
 
 BATCH_ROWS = 16_384
 SAMPLE_ROWS = 2_000  # the rows a column's width is fitted to (text_widths)
