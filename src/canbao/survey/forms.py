@@ -10,6 +10,7 @@ Like the roster it goes only to that village's officer, so it carries the full I
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -38,81 +39,60 @@ POPULATION_NAMES = {"hukou": "户籍人口", "resident": "常住人口（非本�
 BLANK = object()  # marks a cell the officer fills in
 
 
-def _form_rows(p: dict, meta: RosterMeta) -> list[tuple[str, list]]:
-    """The rows of one person's form: (kind, cells). kind: title/info/section/pair/wide/table."""
-    outcome_boxes = "　".join(f"□{o}" for o in OUTCOME_NAMES)
-    return [
-        ("title", ["全民参保登记表（个人）"]),
-        (
-            "info",
-            [
-                f"{meta.district_name} {meta.township_name} {meta.village_name}　"
-                f"{batch_label(meta.batch)}　登记编号：{cell_text(p.get('person_id'))}"
-            ],
-        ),
-        ("section", ["一、基本信息"]),
-        ("pair", ["姓名", cell_text(p.get("name")), "证件类型", "居民身份证"]),
-        (
-            "pair",
-            [
-                "公民身份号码",
-                cell_text(p.get("id_number")),
-                "性别",
-                SEX_NAMES.get(cell_text(p.get("sex")), ""),
-            ],
-        ),
-        ("pair", ["出生日期", cell_text(p.get("birth_date")), "民族", BLANK]),
-        (
-            "pair",
-            [
-                "户号",
-                cell_text(p.get("household_no")),
-                "与户主关系",
-                RELATION_NAMES.get(cell_text(p.get("relation")), cell_text(p.get("relation"))),
-            ],
-        ),
-        ("wide", ["户籍地址", cell_text(p.get("address"))]),
-        (
-            "pair",
-            [
-                "人员类别",
-                POPULATION_NAMES.get(cell_text(p.get("population")), ""),
-                "户籍性质",
-                "□农业　□非农业　□居民",
-            ],
-        ),
-        ("wide", ["现居住地址", BLANK]),
-        ("pair", ["联系电话", BLANK, "文化程度", BLANK]),
-        ("pair", ["婚姻状况", BLANK, "就业状态", BLANK]),
-        ("wide", ["从业单位名称", BLANK]),
-        ("section", ["二、参保情况（系统比对结果已预填，请核实）"]),
-        ("table", ["险种", "当前状态", "参保地", "首次参保日期"]),
-        (
-            "pair",
-            [
-                "基本养老保险",
-                COVERAGE_LABELS.get(cell_text(p.get("pension_status")), ""),
-                BLANK,
-                BLANK,
-            ],
-        ),
-        (
-            "pair",
-            [
-                "基本医疗保险",
-                COVERAGE_LABELS.get(cell_text(p.get("medical_status")), ""),
-                BLANK,
-                BLANK,
-            ],
-        ),
-        ("pair", ["失业/工伤/生育", BLANK, BLANK, BLANK]),
-        ("section", ["三、核实情况"]),
-        ("wide", ["核实情况", outcome_boxes]),
-        ("wide", ["未参保原因", BLANK]),
-        ("wide", ["备注", BLANK]),
-        ("pair", ["本人（家属）签字", BLANK, "签字日期", BLANK]),
-        ("pair", ["采集人", BLANK, "采集日期", BLANK]),
-    ]
+@dataclass(frozen=True)
+class Field:
+    """A form cell filled from the person: a key of :func:`_person_fields`."""
+
+    key: str
+
+
+# One person's form, row by row: (kind, cells). kind: title/info/section/pair/wide/table.
+# A cell is fixed text, BLANK (the officer fills it in) or a Field of the person.
+_LAYOUT: tuple[tuple[str, tuple[object, ...]], ...] = (
+    ("title", ("全民参保登记表（个人）",)),
+    ("info", (Field("info"),)),
+    ("section", ("一、基本信息",)),
+    ("pair", ("姓名", Field("name"), "证件类型", "居民身份证")),
+    ("pair", ("公民身份号码", Field("id_number"), "性别", Field("sex"))),
+    ("pair", ("出生日期", Field("birth_date"), "民族", BLANK)),
+    ("pair", ("户号", Field("household_no"), "与户主关系", Field("relation"))),
+    ("wide", ("户籍地址", Field("address"))),
+    ("pair", ("人员类别", Field("population"), "户籍性质", "□农业　□非农业　□居民")),
+    ("wide", ("现居住地址", BLANK)),
+    ("pair", ("联系电话", BLANK, "文化程度", BLANK)),
+    ("pair", ("婚姻状况", BLANK, "就业状态", BLANK)),
+    ("wide", ("从业单位名称", BLANK)),
+    ("section", ("二、参保情况（系统比对结果已预填，请核实）",)),
+    ("table", ("险种", "当前状态", "参保地", "首次参保日期")),
+    ("pair", ("基本养老保险", Field("pension"), BLANK, BLANK)),
+    ("pair", ("基本医疗保险", Field("medical"), BLANK, BLANK)),
+    ("pair", ("失业/工伤/生育", BLANK, BLANK, BLANK)),
+    ("section", ("三、核实情况",)),
+    ("wide", ("核实情况", "　".join(f"□{o}" for o in OUTCOME_NAMES))),
+    ("wide", ("未参保原因", BLANK)),
+    ("wide", ("备注", BLANK)),
+    ("pair", ("本人（家属）签字", BLANK, "签字日期", BLANK)),
+    ("pair", ("采集人", BLANK, "采集日期", BLANK)),
+)
+
+
+def _person_fields(p: dict, meta: RosterMeta) -> dict[str, str]:
+    """What one person's form shows in its :class:`Field` cells."""
+    relation = cell_text(p.get("relation"))
+    return {
+        "info": f"{meta.district_name} {meta.township_name} {meta.village_name}　"
+        f"{batch_label(meta.batch)}　登记编号：{cell_text(p.get('person_id'))}",
+        "name": cell_text(p.get("name")),
+        "id_number": cell_text(p.get("id_number")),
+        "sex": SEX_NAMES.get(cell_text(p.get("sex")), ""),
+        "birth_date": cell_text(p.get("birth_date")),
+        "household_no": cell_text(p.get("household_no")),
+        "relation": RELATION_NAMES.get(relation, relation),
+        "address": cell_text(p.get("address")),
+        "population": POPULATION_NAMES.get(cell_text(p.get("population")), ""),
+        "pension": COVERAGE_LABELS.get(cell_text(p.get("pension_status")), ""),
+        "medical": COVERAGE_LABELS.get(cell_text(p.get("medical_status")), ""),
+    }
 
 
 _BOX = {"border": BORDER, "alignment": Alignment(vertical="center", wrap_text=True)}
@@ -150,34 +130,32 @@ def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta)
         for kind, size, bold in (("title", 16, True), ("info", 9, False), ("section", 11, True))
     }
 
-    def filled(v: object) -> tuple[object, tuple[int, int]]:
-        return (None, blank) if v is BLANK else (v, value)
-
+    looks = _Looks(label, value, blank, edge, heads)
+    # A row with no Field is the same for every person but its number: its XML is
+    # built once and numbered per person (as FastRows.row would write it).
+    fixed = {
+        i: _row_xml(fast, looks, kind, list(cells))
+        for i, (kind, cells) in enumerate(_LAYOUT)
+        if not any(isinstance(c, Field) for c in cells)
+    }
     r = 1
     breaks: list[Break] = []
     for p in people.to_dict("records"):
-        for kind, cells in _form_rows(p, meta):
-            if kind in heads:
-                fast.merge(r, 1, r, 4)
-                fast.row(r, cells[:1], [heads[kind]], _HEIGHTS[kind])
-            elif kind == "wide":
-                fast.merge(r, 2, r, 4)
-                v, st = filled(cells[1])
-                fast.row(r, [cells[0], v, None, None], [label, st, edge, edge], _HEIGHTS[kind])
-            else:  # pair / table
-                vals, looks = [], []
-                for j, v in enumerate(cells, start=1):
-                    if kind == "table" or j in (1, 3) and v is not BLANK:
-                        vals.append(v)
-                        looks.append(label)
-                    else:
-                        v, st = filled(v)
-                        vals.append(v)
-                        looks.append(st)
-                fast.row(r, vals, looks, _HEIGHTS[kind])
+        fields = _person_fields(p, meta)
+        for i, (kind, cells) in enumerate(_LAYOUT):
+            if kind != "pair" and kind != "table":
+                fast.merge(r, 1 if kind in heads else 2, r, 4)
+            if i in fixed:
+                fast.parts.append(fixed[i].replace(_NUMBER, b"%d" % r))
+            else:
+                row = [fields[c.key] if isinstance(c, Field) else c for c in cells]
+                _write_row(fast, looks, r, kind, row)
             r += 1
         breaks.append(Break(id=r - 1))
         r += 1  # a spacer row, so merged blocks never touch
+    if fixed and breaks:
+        fast.max_row = max(fast.max_row, r - 2)
+        fast.max_col = max(fast.max_col, 4)
     ws.row_breaks = RowBreak(brk=breaks)  # one validation (append re-checks the whole list)
     print_setup(
         ws,
@@ -191,3 +169,52 @@ def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta)
     protect_sheet(ws, meta.password)
     protect_workbook(wb, meta.password)
     return save_survey_workbook(wb, path, meta.issue_date)
+
+
+@dataclass(frozen=True)
+class _Looks:
+    """The form's cell styles (FastRows style ids)."""
+
+    label: tuple[int, int]
+    value: tuple[int, int]
+    blank: tuple[int, int]
+    edge: tuple[int, int]
+    heads: dict[str, tuple[int, int]]
+
+
+def _write_row(fast: FastRows, looks: _Looks, r: int, kind: str, cells: list) -> None:
+    """One row of a person's form at row ``r`` (its merge is the caller's)."""
+
+    def filled(v: object) -> tuple[object, tuple[int, int]]:
+        return (None, looks.blank) if v is BLANK else (v, looks.value)
+
+    if kind in looks.heads:
+        fast.row(r, cells[:1], [looks.heads[kind]], _HEIGHTS[kind])
+    elif kind == "wide":
+        v, st = filled(cells[1])
+        fast.row(r, [cells[0], v, None, None], [looks.label, st, looks.edge, looks.edge],
+                 _HEIGHTS[kind])  # fmt: skip
+    else:  # pair / table
+        vals, styles = [], []
+        for j, v in enumerate(cells, start=1):
+            if kind == "table" or j in (1, 3) and v is not BLANK:
+                vals.append(v)
+                styles.append(looks.label)
+            else:
+                v, st = filled(v)
+                vals.append(v)
+                styles.append(st)
+        fast.row(r, vals, styles, _HEIGHTS[kind])
+
+
+_NUMBER = b"987654321"  # a row number no form reaches, replaced by the real one
+
+
+def _row_xml(fast: FastRows, looks: _Looks, kind: str, cells: list) -> bytes:
+    """A fixed row's XML numbered :data:`_NUMBER`, leaving ``fast`` as it was."""
+    max_row, max_col = fast.max_row, fast.max_col
+    _write_row(fast, looks, int(_NUMBER), kind, cells)
+    fast.max_row, fast.max_col = max_row, max_col
+    xml = fast.parts.pop()
+    assert xml.count(_NUMBER) == 1 + xml.count(b"<c "), "only row references hold the number"
+    return xml
