@@ -131,13 +131,7 @@ def write_registration_forms(people: pd.DataFrame, path: Path, meta: RosterMeta)
     }
 
     looks = _Looks(label, value, blank, edge, heads)
-    # A row with no Field is the same for every person but its number: its XML is
-    # built once and numbered per person (as FastRows.row would write it).
-    fixed = {
-        i: _row_xml(fast, looks, kind, list(cells))
-        for i, (kind, cells) in enumerate(_LAYOUT)
-        if not any(isinstance(c, Field) for c in cells)
-    }
+    fixed = _fixed_rows(fast, looks)
     r = 1
     breaks: list[Break] = []
     for p in people.to_dict("records"):
@@ -205,6 +199,19 @@ def _write_row(fast: FastRows, looks: _Looks, r: int, kind: str, cells: list) ->
                 vals.append(v)
                 styles.append(st)
         fast.row(r, vals, styles, _HEIGHTS[kind])
+
+
+def _fixed_rows(fast: FastRows, looks: _Looks) -> dict[int, bytes]:
+    """The XML of every :data:`_LAYOUT` row with no Field, by index, numbered :data:`_NUMBER`.
+
+    Such a row is the same for every person but its number (15 of 24): built once
+    per workbook and numbered per person, it gives the bytes FastRows.row would.
+    """
+    return {
+        i: _row_xml(fast, looks, kind, list(cells))
+        for i, (kind, cells) in enumerate(_LAYOUT)
+        if not any(isinstance(c, Field) for c in cells)
+    }
 
 
 _NUMBER = b"987654321"  # a row number no form reaches, replaced by the real one
