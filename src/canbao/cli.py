@@ -1,155 +1,26 @@
 """The ``canbao`` command: argument parsing only; every action is a library call.
 
 Help, errors and the exit-code table are in Chinese (argparse's own English
-messages are translated through :mod:`canbao.core.messages`); option names and the
+messages are translated by :mod:`canbao.chinese_argparse`); option names and the
 message codes in square brackets stay English for scripts.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import difflib
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from canbao.chinese_argparse import (
+    PROG,
+    ChineseArgumentParser,
+    iso_date,
+    non_negative_int,
+    positive_int,
+)
 from canbao.core import interrupt, messages
 from canbao.core.errors import CanbaoError, ExitCode
-
-PROG = "canbao"
-
-
-# --------------------------------------------------------------------------- Chinese argparse
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the examples' line breaks; the usage line starts with 用法."""
-
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
-
-
-# argparse's English messages (Python 3.11) → catalogue codes; the first match wins.
-_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"the following arguments are required: (?P<args>.+)"), "usage_required"),
-    (re.compile(r"unrecognized arguments: (?P<args>.+)"), "usage_unrecognized"),
-    (
-        re.compile(r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
-        "usage_invalid_choice",
-    ),
-    (re.compile(r"invalid (?P<kind>\w+) value: (?P<value>.+)"), "usage_invalid_value"),
-    (re.compile(r"expected one argument"), "usage_expected_value"),
-    (
-        re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)"),
-        "usage_ambiguous",
-    ),
-)
-_KINDS = {"int": "整数", "float": "数字"}
-
-
-def translate_argparse(message: str) -> str:
-    """argparse's English error as a catalogue line (Chinese + code)."""
-    arg = None
-    m = re.fullmatch(r"argument (?P<arg>[^:]+): (?P<rest>.+)", message, re.S)
-    if m:
-        arg, message = m["arg"], m["rest"]
-    if messages.is_line(message):  # already ours (a type= converter's message)
-        return f"参数 {arg}：{message}" if arg else message
-    for pattern, code in _ARGPARSE_MESSAGES:
-        found = pattern.fullmatch(message)
-        if found:
-            fields = found.groupdict()
-            if "kind" in fields:
-                fields["kind"] = _KINDS.get(fields["kind"], fields["kind"])
-            if code in ("usage_invalid_choice", "usage_invalid_value", "usage_expected_value"):
-                fields["arg"] = arg or ""
-            return messages.line(code, **fields)
-    detail = f"{arg}: {message}" if arg else message
-    return messages.line("usage_error", detail=detail)
-
-
-class ChineseArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser whose headings, help flag and errors are Chinese; errors exit 2."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "位置参数"
-        self._optionals.title = "选项"
-        self.add_argument(
-            "-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出"
-        )
-
-    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
-        """As argparse, but an unknown option is reported by the subcommand it was typed for
-        (its usage, its options to suggest from), not by the top-level parser."""
-        ns, extras = self.parse_known_args(args, namespace)
-        if extras:
-            self._command_parser(ns).error(f"unrecognized arguments: {' '.join(extras)}")
-        return ns
-
-    def _command_parser(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                return action.choices.get(getattr(ns, action.dest, None) or "", self)
-        return self
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        text = translate_argparse(message)
-        guess = self._guess(message)
-        if guess:
-            text += "\n" + messages.line("usage_did_you_mean", guess=guess)
-        hint = messages.line("usage_hint", prog=self.prog)
-        self.exit(int(ExitCode.USAGE), f"{PROG}: {text}\n{hint}\n")
-
-    def _guess(self, message: str) -> str | None:
-        """The option or subcommand closest to a typo (``--peroid`` → ``--period``, ``rum`` → ``run``)."""
-        unknown = re.search(r"unrecognized arguments: (.+)", message)
-        if unknown:
-            options = [o for o in self._option_string_actions if o.startswith("--")]
-            for token in unknown[1].split():
-                if token.startswith("-"):
-                    close = difflib.get_close_matches(token.split("=")[0], options, n=1)
-                    if close:
-                        return close[0]
-            return None
-        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.+)\)", message)
-        if choice:
-            close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1)
-            return close[0] if close else None
-        return None
-
-
-def _iso_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(messages.line("usage_bad_date", value=value)) from None
-
-
-def _non_negative_int(value: str) -> int:
-    """``--workers``: as the params' ``workers``, 0 means one process per CPU core."""
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(messages.line("usage_not_non_negative", value=value))
-    return n
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(messages.line("usage_not_positive", value=value))
-    return n
 
 
 class _VersionAction(argparse.Action):
@@ -302,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="区县代码（GB/T 2260 六位，默认 430302 雨湖区）",
     )
     d.add_argument(
-        "--people", metavar="N", type=_positive_int, default=50_000, help="模拟人数（默认 50000）"
+        "--people", metavar="N", type=positive_int, default=50_000, help="模拟人数（默认 50000）"
     )
     d.add_argument(
         "--seed",
@@ -312,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="随机种子：种子相同则数据逐字节相同（默认 20261128）",
     )
     d.add_argument(
-        "--periods", metavar="N", type=_positive_int, default=3, help="生成的半月期数（默认 3）"
+        "--periods", metavar="N", type=positive_int, default=3, help="生成的半月期数（默认 3）"
     )
     d.add_argument(
         "--raw", metavar="DIR", default="data/raw", help="提取数据的根目录（默认 data/raw）"
@@ -340,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--period",
         metavar="YYYY-MM-DD",
-        type=_iso_date,
+        type=iso_date,
         help="只运行到这一期（YYYY-MM-DD）；更早未运行的期次先运行",
     )
     r.add_argument("--out", metavar="DIR", default="reports", help="输出根目录（默认 reports）")
@@ -353,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--workers",
         metavar="N",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=None,
         help="并行执行乡镇笔记本的进程数，0 表示按 CPU 核数，最多为 CPU 核数"
         "（默认取参数文件中的 workers）",
@@ -412,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("registry", help="登记库文件 reports/<区县代码>/registry.duckdb")
     e.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", required=True, type=_iso_date, help="截至日期 YYYY-MM-DD"
+        "--as-of", metavar="YYYY-MM-DD", required=True, type=iso_date, help="截至日期 YYYY-MM-DD"
     )
     e.add_argument("--to", metavar="DIR", required=True, help="输出目录")
     e.set_defaults(func=_cmd_export)

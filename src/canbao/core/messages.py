@@ -105,7 +105,7 @@ CATALOGUE: dict[str, str] = {
     "verify_rerun_failed": "重新执行本身报告了失败",
     "verify_summary": "{same} 个一致，{bad} 个不一致",
     "verify_no_manifest": "没有可读的 {name}，不是一期的输出目录（应为 reports/<区县代码>/<YYYY-MM-DD>）",
-    # command line: argparse's own errors (canbao.cli translates them), exit 2
+    # command line: argparse's own errors (canbao.chinese_argparse translates them), exit 2
     "usage_required": "缺少必需的参数：{args}",
     "usage_unrecognized": "无法识别的参数：{args}",
     "usage_invalid_choice": "参数 {arg} 的值 {value} 不是可选项（可选：{choices}）",
