@@ -170,3 +170,15 @@ def test_a_real_looking_export_matches_byte_for_byte_over_a_split(tmp_path: Path
         ws.column_dimensions["B"].width
         > openpyxl.load_workbook(new[0]).active.column_dimensions["B"].width
     )
+
+
+def test_copies_written_two_at_a_time_are_the_files_one_at_a_time_gives(tmp_path: Path) -> None:
+    for name, n in (("registry", 300), ("links", 650), ("findings", 40), ("rejects", 0)):
+        _write_csv(_hostile_frame(n, seed=len(name)), tmp_path / f"{name}.csv")
+    one = excel_copies.write_excel_copies(tmp_path, PERIOD, rows_per_file=250, workers=1)
+    one_bytes = {p.name: p.read_bytes() for paths in one.values() for p in paths}
+    two = excel_copies.write_excel_copies(tmp_path, PERIOD, rows_per_file=250, workers=2)
+    assert list(two) == ["findings", "links", "registry", "rejects"]  # the CSVs' name order
+    assert [p.name for p in two["links"]] == ["links_1.xlsx", "links_2.xlsx", "links_3.xlsx"]
+    assert {p.name: p.read_bytes() for paths in two.values() for p in paths} == one_bytes
+    assert sorted(p.name for p in (tmp_path / "xlsx").glob("*.xlsx")) == sorted(one_bytes)
