@@ -289,6 +289,9 @@ PARAMS = {
     # typed with a Chinese input method: old code said "顶层须为映射，实际是 str" / read 身份证号 as text
     "fullwidth_colon": ("workers： 2\n", "第 1 行：键后面用了全角冒号", None),
     "fullwidth_colon_nested": ("headers:\n  hukou:\n    身份证号： 公民身份号码\n", "第 3 行：键后面用了全角冒号", None),
+    # old code: a township code that names no township renamed nothing, without a word
+    "township_code_8_digits": ("township_names:\n  43030201: 雨湖路街道\n", "[params_township_code]", "township_names.43030201"),
+    "township_of_another_county": ("township_names:\n  430321100: 易俗河镇\n", "[params_township_code]", "township_names.430321100"),
 }  # fmt: skip
 
 

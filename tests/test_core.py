@@ -65,6 +65,15 @@ def test_params_override_defaults_and_reject_typos(tmp_path: Path) -> None:
     assert load_config("430302", tmp_path).linkage.engine == "spark"
 
 
+def test_a_township_code_typed_full_width_or_spaced_is_folded(tmp_path: Path) -> None:
+    """Old code: kept as typed, so it named no township and renamed nothing."""
+    (tmp_path / "430302.yaml").write_text(
+        "township_names:\n  ４３０３０２００１: 雨湖路\n  '430302 002': 城正街\n", encoding="utf-8"
+    )
+    names = load_config("430302", tmp_path).township_names
+    assert names == {"430302001": "雨湖路", "430302002": "城正街"}
+
+
 def test_period_folders_are_found_in_date_order(tmp_path: Path) -> None:
     for name in ["2026-10-31", "2026-10-15", "notes", "2026-11-15"]:
         (tmp_path / "430302" / name).mkdir(parents=True)

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import re
 import types
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
@@ -223,6 +224,21 @@ def _check_headers(file: str, headers: dict[str, dict[str, str]]) -> None:
                 )
 
 
+def _township_names(file: str, district: str, names: dict[Any, Any]) -> dict[str, str]:
+    """``township_names`` keyed by 9-digit township codes of this district. A code typed
+    with full-width digits (４３０３０２００１) or spaces is folded; any other key would
+    rename no township without a word, so it is refused by name."""
+    out: dict[str, str] = {}
+    for key, name in names.items():
+        code = unicodedata.normalize("NFKC", str(key)).strip().replace(" ", "")
+        if not re.fullmatch(r"\d{9}", code) or (district and not code.startswith(district)):
+            raise _fail(
+                file, "params_township_code", f"township_names.{key}", value=key, district=district
+            )
+        out[code] = str(name)
+    return out
+
+
 def config_from_dict(raw: dict[str, Any], file: str = "params") -> Config:
     """Build a Config, checking every key, type, range and allowed value.
 
@@ -255,7 +271,7 @@ def config_from_dict(raw: dict[str, Any], file: str = "params") -> Config:
                 value=repr(names),
                 expected="“键: 值”映射",
             )
-        raw["township_names"] = {str(k): str(v) for k, v in names.items()}
+        raw["township_names"] = _township_names(file, str(raw.get("district_code", "")), names)
     _check_headers(file, raw.get("headers", {}))
     for table in raw.get("codes", {}):
         if table not in CODE_TABLES:

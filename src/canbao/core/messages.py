@@ -240,6 +240,8 @@ CATALOGUE: dict[str, str] = {
     "params_out_of_range": "参数“{key}”的值 {value} 超出范围，应为{expected}",
     "params_bad_value": "参数“{key}”的值不对：{detail}",
     "params_bad_choice": "参数“{key}”的值 {value} 不在可选值中（可选：{allowed}）",
+    "params_township_code": "参数“{key}”：{value} 不是本区县 {district} 的乡镇街道代码"
+    "（9 位数字，以区县代码开头，如 {district}001）",
     "params_district_mismatch": "参数文件中的 district_code {found} 与区县代码 {expected} 不一致",
     "params_unknown_extract": "参数“{key}”中的数据名“{extract}”不存在（数据名：{allowed}）",
     "params_unknown_column": "参数“{key}”把“{source}”映射到“{target}”，"
