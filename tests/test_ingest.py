@@ -434,3 +434,29 @@ def test_bad_input_one_clear_error_and_tables_untouched(engine, period, case):
     for t, df in before.items():
         assert engine.query_df(f"SELECT * FROM {t} ORDER BY ALL").equals(df), t
     assert not [t for t in col(engine, "SHOW TABLES") if t.startswith("_")]
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\ufeff"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_invisible_mark_cut_by_a_read_chunk_boundary_is_stripped(engine, period, mark, encoding):
+    """The scan looks for invisible marks in the bytes it reads, 64 KiB first: a mark whose
+    UTF-8 bytes straddle that boundary (a web-page paste deep in a big file) is still
+    found, so the cell is cleaned like any other."""
+    boundary = 1 << 16  # the scan's first chunk
+    filler = [hukou_row(f"1101051949123{i:04d}X", "张秀英") for i in range(300)]
+    target = ",".join(hukou_row(f"{mark}11010519491231002X", "李建国")) + "\r\n"
+    head = "\ufeff" if encoding == "utf-8-sig" else ""
+
+    def text(pad: int) -> str:
+        lines = [HUKOU_HEADER, *filler, ["x" * pad]]  # a padding line: a rejected blank-ish row
+        return head + "".join(",".join(r) + "\r\n" for r in lines) + target
+
+    start = len(text(0).encode()) - len(target[target.index(mark) :].encode())
+    pad = boundary - 1 - start  # the mark's first byte is the chunk's last byte
+    assert pad > 0
+    (period / "hukou.csv").write_bytes(text(pad).encode())
+    assert (period / "hukou.csv").read_bytes()[boundary - 1 : boundary + 2] == mark.encode()
+    run(engine, period)
+    assert col(engine, "SELECT id_raw FROM raw_hukou WHERE name_raw = '李建国'") == [
+        "11010519491231002X"
+    ]

@@ -52,3 +52,29 @@ def test_one_csv_decoding_for_extracts_and_returns() -> None:
     assert decode_bytes(rows.encode("utf-16-le")) == (rows, "utf-16-le")
     assert decode_bytes(rows.encode("utf-16-be")) == (rows, "utf-16-be")
     assert decode_bytes(b"\x00\x01\x02\x00" * 40) is None
+
+
+def test_invisible_utf8_pattern_is_invisible_re_on_the_bytes() -> None:
+    """The ingest scan searches UTF-8 bytes with INVISIBLE_UTF8_RE instead of the decoded
+    text with INVISIBLE_RE: the same characters, every one of them, and nothing else."""
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    on_text = {c for c in chars if text.INVISIBLE_RE.fullmatch(c)}
+    on_bytes = {c for c in chars if text.INVISIBLE_UTF8_RE.fullmatch(c.encode("utf-8"))}
+    assert on_bytes == on_text
+    assert text.INVISIBLE_UTF8_RE.search("张\u200b秀英".encode()) is not None
+    assert text.INVISIBLE_UTF8_RE.search("４３０３０２·（）—“”".encode()) is None
+
+
+def test_gbk_holds_no_invisible_character() -> None:
+    """Why a strict GBK scan only looks for NUL bytes: no GBK byte pair decodes to a Cf character."""
+    found = []
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            try:
+                ch = bytes([lead, trail]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if text.INVISIBLE_RE.search(ch):
+                found.append(ch)
+    assert found == []
+    assert [c for c in range(0x80) if text.INVISIBLE_RE.search(bytes([c]).decode("gbk"))] == [0]

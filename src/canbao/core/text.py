@@ -40,6 +40,38 @@ _INVISIBLE_CLASS = (
     "\U000e0020-\U000e007f"
 )
 INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CLASS}]")
+
+
+def _class_chars(cls: str) -> list[str]:
+    """Every character of a regex class body made of single characters and ``a-b`` ranges."""
+    out, i = [], 0
+    while i < len(cls):
+        if i + 2 < len(cls) and cls[i + 1] == "-":
+            out += [chr(c) for c in range(ord(cls[i]), ord(cls[i + 2]) + 1)]
+            i += 3
+        else:
+            out.append(cls[i])
+            i += 1
+    return out
+
+
+def _utf8_class_re(chars: list[str]) -> re.Pattern[bytes]:
+    """A bytes pattern matching the UTF-8 encoding of any of ``chars`` (grouped by all but
+    the last byte, so a scan tries a few alternatives where a lead byte matches)."""
+    groups: dict[bytes, set[int]] = {}
+    for c in chars:
+        b = c.encode("utf-8")
+        groups.setdefault(b[:-1], set()).add(b[-1])
+    alts = [
+        re.escape(prefix) + b"[" + b"".join(re.escape(bytes([x])) for x in sorted(last)) + b"]"
+        for prefix, last in sorted(groups.items())
+    ]
+    return re.compile(b"|".join(alts))
+
+
+# INVISIBLE_RE on UTF-8 bytes: one byte pass instead of a search of the decoded text
+# (several times faster on text full of full-width digits and CJK).
+INVISIBLE_UTF8_RE = _utf8_class_re(_class_chars(_INVISIBLE_CLASS))
 _BLANKS_RE = re.compile(f"[\\s{_INVISIBLE_CLASS}]+")
 
 

@@ -368,12 +368,15 @@ def _summary_rows(raw: RawFile, n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
     filled = np.zeros(n, dtype=np.int32)
     for j in range(t.num_columns):
         filled += np.asarray(pc.is_valid(t.column(j).combine_chunks()), dtype=np.int32)
-    lone = pa.array(filled == 1)
+    lone = np.flatnonzero(filled == 1)  # few rows: the footer pattern runs on them only
     for j in reversed(range(t.num_columns)):  # the leftmost hit wins
         col = t.column(j).combine_chunks()
         hit = pc.fill_null(pc.match_substring_regex(col, SUMMARY_RE), False)
-        footer = pc.and_(lone, pc.fill_null(pc.match_substring_regex(col, FOOTER_RE), False))
-        hit = pc.or_(hit, footer)
+        if len(lone):
+            lone_hit = pc.match_substring_regex(col.take(pa.array(lone)), FOOTER_RE)
+            footer = np.zeros(n, dtype=bool)
+            footer[lone[np.asarray(pc.fill_null(lone_hit, False), dtype=bool)]] = True
+            hit = pc.or_(hit, pa.array(footer))
         if not pc.any(hit).as_py():
             continue
         mask = pc.or_(mask, hit)

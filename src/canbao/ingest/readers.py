@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from canbao.core.errors import InputError
-from canbao.core.text import ARROW_INVISIBLE_RE, INVISIBLE_RE
+from canbao.core.text import ARROW_INVISIBLE_RE, INVISIBLE_RE, INVISIBLE_UTF8_RE
 from canbao.ingest.decoding import ENCODINGS, too_many_nuls, utf16_encoding
 from canbao.ingest.workbook import (
     OLE_SIGNATURE,
@@ -220,7 +220,7 @@ def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
     decoder = codecs.getincrementaldecoder(enc)(errors=errors)
     zero_width = nul = controls = eq_quote = False
     quotes = replaced = damaged = lines = multibyte = 0
-    last = b""
+    last = tail = b""
     size = 1 << 16  # a small first chunk: a file in another encoding fails fast
     try:
         with open(path, "rb") as fh:
@@ -235,7 +235,8 @@ def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
                 if not eq_quote and (b"=" in chunk or last == b"="):
                     eq_quote = b'="' in chunk or (last == b"=" and chunk[:1] == b'"')
                 last = chunk[-1:]
-                zero_width = zero_width or nul or INVISIBLE_RE.search(text) is not None
+                zero_width = zero_width or nul or _holds_invisible(enc, errors, chunk, tail, text)
+                tail = chunk[-3:]
                 if errors == "strict":
                     continue
                 lines += chunk.count(b"\n") or chunk.count(b"\r")
@@ -264,6 +265,25 @@ def _scan(path: Path, enc: str, skip: int, errors: str) -> TextScan | None:
         max(lines, 1),
         multibyte,
     )
+
+
+def _holds_invisible(encoding: str, errors: str, chunk: bytes, before: bytes, text: str) -> bool:
+    """Whether ``text`` (``chunk`` decoded; ``before``: the previous chunk's last bytes,
+    empty for the first)
+    holds a Cf character or NUL (:data:`~canbao.core.text.INVISIBLE_RE`).
+
+    Searching the decoded text is the slow part of a scan, so a strict decode answers
+    from the bytes: GBK has no Cf character (NUL is a byte of its own); UTF-8 is
+    searched as bytes, with the last bytes of the previous chunk in front, where a
+    character cut by the chunk boundary starts.
+    """
+    if errors == "strict" and encoding == "gbk":
+        return b"\x00" in chunk
+    if errors == "strict" and encoding.startswith("utf-8"):
+        if encoding == "utf-8-sig" and not before and chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[len(codecs.BOM_UTF8) :]  # the decoder drops the file's BOM
+        return INVISIBLE_UTF8_RE.search(before + chunk) is not None
+    return INVISIBLE_RE.search(text) is not None
 
 
 def _text_stream(path: Path, scan: TextScan) -> io.TextIOWrapper:
