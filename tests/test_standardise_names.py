@@ -85,3 +85,27 @@ def test_name_keys_distinct_and_aligned():
     assert out.loc["c"].isna().all()
     assert out.loc["e", "name"] == "阿卜杜拉·买买提"
     assert out.loc["f"].tolist() == out.loc["a"].tolist()
+
+
+def test_name_keys_equal_the_one_value_functions():
+    """``name_keys`` reuses a name's simplified form for its dot-free twin and checks a
+    three-character name's two bigrams directly: the same keys as the one-value functions,
+    for plain, 繁体, dotted, phrase (国建, 长生) and 多音字 names."""
+    raw = [
+        "张国建",
+        "李长生",
+        "單偉",
+        "曾解",
+        "阿依古丽·买买提",
+        "艾力．阿不都",
+        "乐",
+        "欧阳娜娜",
+        "張國建",
+    ]
+    out = name_keys(pd.Series(raw))
+    for i, v in enumerate(raw):
+        folded = fold_name(v)
+        assert out.loc[i, "name"] == folded
+        assert out.loc[i, "name_simp"] == to_simplified(folded)
+        assert out.loc[i, "name_pinyin"] == pinyin_key(folded)
+    assert out.loc[0, "name_pinyin"] == out.loc[8, "name_pinyin"] == "zhangguojian"

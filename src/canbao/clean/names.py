@@ -92,7 +92,10 @@ def _has_phrase(s: str) -> bool:
     """True if a pypinyin dictionary phrase occurs in ``s`` (then segmentation matters)."""
     bigrams = _phrase_bigrams()
     n = len(s)
-    if not any(s[i : i + 2] in bigrams for i in range(n - 1)):
+    if n == 3:  # most names: the two bigrams without a generator
+        if s[:2] not in bigrams and s[1:] not in bigrams:
+            return False
+    elif not any(s[i : i + 2] in bigrams for i in range(n - 1)):
         return False
     phrases = _phrases()
     return any(s[i:j] in phrases for i in range(n) for j in range(i + 2, n + 1))
@@ -154,9 +157,12 @@ def name_keys(values: pd.Series) -> pd.DataFrame:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     folded = [fold_name(v) for v in uniques.tolist()]
     simp = [None if f is None else to_simplified(f) for f in folded]
-    present = [f for f in folded if f is not None]
-    undotted = [_undot(f) for f in present]
-    simp_undotted = [to_simplified(u) for u in undotted]
+    present = [(f, s) for f, s in zip(folded, simp, strict=True) if f is not None]
+    undotted = [_undot(f) for f, _ in present]
+    # Most names hold no dot: their simplified form is already known.
+    simp_undotted = [
+        s if u == f else to_simplified(u) for u, (f, s) in zip(undotted, present, strict=True)
+    ]
     _ensure_table(set().union(*undotted, *simp_undotted))
     keys = iter([_key(u, su) for u, su in zip(undotted, simp_undotted, strict=True)])
     pin = [None if f is None else next(keys) for f in folded]
