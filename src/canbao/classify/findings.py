@@ -112,22 +112,31 @@ def mismatch_sql() -> str:
     Names are compared folded (spaces, width and middle dots already unified); a
     繁体 character or a 同音字 is a mismatch.
     """
-    return """
-    SELECT 'enrollment', 'NAME_MISMATCH', e.person_id, e.file, e.source_row,
-           '姓名 ' || e.name || ' ≠ 公安 ' || p.name
-    FROM _cl_enr e JOIN persons p USING (person_id)
-    WHERE e.name IS NOT NULL AND p.name IS NOT NULL AND e.name <> p.name
+    # One join of the rows with their persons, kept for the rows that differ somewhere.
+    differs = (
+        "(e.name IS NOT NULL AND p.name IS NOT NULL AND e.name <> p.name) "
+        "OR (e.sex IS NOT NULL AND p.sex IS NOT NULL AND e.sex <> p.sex) "
+        "OR (e.birth_date IS NOT NULL AND p.birth_date IS NOT NULL "
+        "AND e.birth_date <> p.birth_date)"
+    )
+    return f"""
+    WITH j AS MATERIALIZED (
+        SELECT e.person_id, e.file, e.source_row, e.name, e.sex, e.birth_date,
+               p.name AS p_name, p.sex AS p_sex, p.birth_date AS p_birth
+        FROM _cl_enr e JOIN persons p USING (person_id)
+        WHERE {differs})
+    SELECT 'enrollment', 'NAME_MISMATCH', person_id, file, source_row,
+           '姓名 ' || name || ' ≠ 公安 ' || p_name
+    FROM j WHERE name IS NOT NULL AND p_name IS NOT NULL AND name <> p_name
     UNION ALL
-    SELECT 'enrollment', 'SEX_MISMATCH', e.person_id, e.file, e.source_row,
-           '性别 ' || e.sex || ' ≠ 公安 ' || p.sex
-    FROM _cl_enr e JOIN persons p USING (person_id)
-    WHERE e.sex IS NOT NULL AND p.sex IS NOT NULL AND e.sex <> p.sex
+    SELECT 'enrollment', 'SEX_MISMATCH', person_id, file, source_row,
+           '性别 ' || sex || ' ≠ 公安 ' || p_sex
+    FROM j WHERE sex IS NOT NULL AND p_sex IS NOT NULL AND sex <> p_sex
     UNION ALL
-    SELECT 'enrollment', 'BIRTH_MISMATCH', e.person_id, e.file, e.source_row,
-           '出生日期 ' || strftime(e.birth_date, '%Y-%m-%d') || ' ≠ 公安 '
-           || strftime(p.birth_date, '%Y-%m-%d')
-    FROM _cl_enr e JOIN persons p USING (person_id)
-    WHERE e.birth_date IS NOT NULL AND p.birth_date IS NOT NULL AND e.birth_date <> p.birth_date
+    SELECT 'enrollment', 'BIRTH_MISMATCH', person_id, file, source_row,
+           '出生日期 ' || strftime(birth_date, '%Y-%m-%d') || ' ≠ 公安 '
+           || strftime(p_birth, '%Y-%m-%d')
+    FROM j WHERE birth_date IS NOT NULL AND p_birth IS NOT NULL AND birth_date <> p_birth
     """
 
 
@@ -144,12 +153,16 @@ def active_rows_sql() -> str:
 
 def duplicate_record_sql() -> str:
     """DUPLICATE_RECORD: two or more active rows of one person in one 险种."""
+    # The groups of two or more rows are found first: the row lists are built for them only.
     return """
+    WITH multi AS (SELECT person_id, scheme FROM _fd_act
+                   GROUP BY person_id, scheme HAVING count(*) >= 2)
     SELECT 'enrollment', 'DUPLICATE_RECORD', person_id, NULL, NULL,
            '同一险种多条有效记录: ' || string_agg(rows, '; ' ORDER BY scheme)
-    FROM (SELECT person_id, scheme,
-                 string_agg(label, ', ' ORDER BY file, source_row) AS rows
-          FROM _fd_act GROUP BY person_id, scheme HAVING count(*) >= 2)
+    FROM (SELECT a.person_id, a.scheme,
+                 string_agg(a.label, ', ' ORDER BY a.file, a.source_row) AS rows
+          FROM _fd_act a JOIN multi m ON m.person_id = a.person_id AND m.scheme = a.scheme
+          GROUP BY a.person_id, a.scheme)
     GROUP BY person_id
     """
 
@@ -228,10 +241,15 @@ def duplicate_medical_sql() -> str:
 
 def duplicate_region_sql() -> str:
     """DUPLICATE_REGION: active here and active elsewhere (national_match) in one family."""
+    # Local rows are listed only for the persons active elsewhere (a few of them).
     return """
     WITH here AS (
-        SELECT person_id, fam, string_agg(label, ', ' ORDER BY file, source_row) AS rows
-        FROM _fd_act WHERE fam IS NOT NULL GROUP BY person_id, fam),
+        SELECT a.person_id, a.fam, string_agg(a.label, ', ' ORDER BY a.file, a.source_row) AS rows
+        FROM _fd_act a
+        WHERE a.fam IS NOT NULL AND EXISTS (
+            SELECT 1 FROM _cl_nm n
+            WHERE n.person_id = a.person_id AND n.fam = a.fam AND n.is_active)
+        GROUP BY a.person_id, a.fam),
     there AS (
         SELECT person_id, fam,
                string_agg(file || '#' || source_row || ' ' || coalesce(scheme, '?')
