@@ -174,6 +174,21 @@ def test_folder_noise_while_files_are_open_is_skipped_and_changes_nothing(
     run(district).assert_clean(0, "[run_up_to_date]")
 
 
+def test_the_same_part_sent_twice_is_refused(district: Path) -> None:
+    """Old code: hukou_2.csv, a copy of hukou_1.csv, loaded every person twice (a
+    DUPLICATE_PERSON finding for each). Now the copy is refused by name; a real second
+    part loads."""
+    period = period_of(district)
+    t = read_table(period / "hukou.csv")
+    (period / "hukou.csv").rename(period / "hukou_1.csv")
+    shutil.copy(period / "hukou_1.csv", period / "hukou_2.csv")
+    run(district).assert_clean(3, "hukou_2.csv", "hukou_1.csv", "[extract_part_copy]")
+    half = len(t.rows) // 2
+    write_csv(period / "hukou_1.csv", type(t)(t.header, t.rows[:half]))
+    write_csv(period / "hukou_2.csv", type(t)(t.header, t.rows[half:]))
+    run(district).assert_clean(0)
+
+
 def test_excels_unicode_text_and_utf16_csv_are_read(district: Path, clean_run: Path) -> None:
     """Old code: refused, "文件可能是 UTF-16 编码" [csv_undecodable], and hukou.txt (Excel's
     "Unicode 文本" export: UTF-16LE with a BOM, tab-separated) [extract_format_not_read].

@@ -193,6 +193,8 @@ CATALOGUE: dict[str, str] = {
     "在 {folder} 中没有找到",
     "extract_header_only": "必需的数据文件 {extract} 只有表头，没有数据行",
     "extract_no_usable_rows": "没有可用的数据行：全部 {rows} 行都是空行或没有身份信息",
+    "extract_part_copy": "与 {first} 内容完全相同（同一个 {extract} 文件发了两次？）；"
+    "读入会使每个人重复出现，请删除其中一个",
     "extract_several_files": "数据 {extract} 有多个文件（{names}）；请只保留一个，"
     "或把各部分命名为 {extract}_1、{extract}_2……",
     "file_not_an_extract": "不是本期读取的数据文件（文件名应为：{names}，或分段文件如 hukou_1.csv；"

@@ -6,6 +6,7 @@ that are read in natural order and concatenated, each row keeping its own file n
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +44,29 @@ def find_extract_files(period_dir: Path, extract: Extract) -> list[Path]:
     if len(whole) > 1 or (whole and parts):
         names = ", ".join(p.name for p in sorted(whole + parts, key=lambda p: _natural_key(p.name)))
         raise InputError(whole[0].name, "extract_several_files", extract=extract.name, names=names)
-    return whole or sorted(parts, key=lambda p: _natural_key(p.name))
+    parts = sorted(parts, key=lambda p: _natural_key(p.name))
+    _refuse_copies(parts, extract)
+    return whole or parts
+
+
+def _refuse_copies(parts: list[Path], extract: Extract) -> None:
+    """Two parts with the same bytes are one file sent twice (hukou_2.csv a copy of
+    hukou_1.csv): read, every person would be there twice, so the copy is refused."""
+    seen: dict[tuple[int, str], Path] = {}
+    by_size: dict[int, list[Path]] = {}
+    for p in parts:
+        by_size.setdefault(p.stat().st_size, []).append(p)
+    for size, same in by_size.items():
+        if len(same) < 2:
+            continue
+        for p in same:
+            with p.open("rb") as fh:
+                key = (size, hashlib.file_digest(fh, "sha256").hexdigest())
+            if key in seen:
+                raise InputError(
+                    p.name, "extract_part_copy", extract=extract.name, first=seen[key].name
+                )
+            seen[key] = p
 
 
 def _skipped(p: Path) -> bool:
