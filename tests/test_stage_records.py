@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,31 @@ def test_peak_memory_is_the_stage_own_not_the_process_since_start(tmp_path):
     assert not first.peak_since_start
     assert first.wall_s >= 0 and first.cpu_s >= 0
     assert rec.records == [first, second]
+
+
+def _worker_burns_and_holds() -> None:
+    """A worker process's share of a stage: 1 s of CPU and 400 MiB resident."""
+    block = bytearray(400 * MiB)
+    block[::4096] = b"x" * len(block[::4096])
+    end = time.process_time() + 1.0
+    while time.process_time() < end:
+        pass
+
+
+def test_a_stage_counts_its_worker_processes_cpu_and_peak(tmp_path):
+    # The rosters stage writes its workbooks in spawned workers: their CPU and their
+    # memory are the stage's, or the record shows a 13 s stage as 1.6 s.
+    rec = stages.Recorder(tmp_path)
+
+    def with_workers(engine, cfg, ctx):
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            pool.submit(_worker_burns_and_holds).result()
+
+    rec.run("rosters", with_workers, None, None, None)
+    (record,) = stages.read_records(tmp_path)
+    assert record.cpu_s >= 1.0
+    assert record.peak_rss >= 400 * MiB
 
 
 def test_a_new_recorder_starts_a_new_file(tmp_path):

@@ -136,18 +136,32 @@ class Measurement:
     peak_since_start: bool = False
 
 
+def _children() -> tuple[float, int]:
+    """(CPU seconds, largest peak RSS in bytes) of the worker processes that have ended."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = use.ru_maxrss if sys.platform == "darwin" else use.ru_maxrss * 1024
+    return use.ru_utime + use.ru_stime, int(peak)
+
+
 @contextmanager
 def measure() -> Iterator[Measurement]:
-    """Wall time, CPU time of every thread of this process, and peak RSS of a block."""
+    """Wall time, CPU time and peak RSS of a block, its worker processes included.
+
+    A stage that writes its workbooks in worker processes (rosters) spends most of
+    its CPU there: their CPU is added, and the peak is the largest process's (this
+    one, or a worker that ended in the block and set a new high for the children).
+    """
     m = Measurement()
     reset = _reset_peak()
     w0, c0 = time.perf_counter(), time.process_time()
+    k0, kpeak0 = _children()
     try:
         yield m
     finally:
+        k1, kpeak1 = _children()
         m.wall_s = time.perf_counter() - w0
-        m.cpu_s = time.process_time() - c0
-        m.peak_rss = _peak_rss(reset)
+        m.cpu_s = time.process_time() - c0 + (k1 - k0)
+        m.peak_rss = max(_peak_rss(reset), kpeak1 if kpeak1 > kpeak0 else 0)
         m.peak_since_start = not reset
 
 
