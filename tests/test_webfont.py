@@ -48,9 +48,20 @@ def test_the_font_is_named_first_and_declared_before_the_page_styles():
 
 def test_same_page_same_bytes_and_idempotent():
     once = webfont.embed_font(PAGE)
+    webfont.subset_woff2.cache_clear()  # the font is subset again, not taken from the cache
     assert webfont.embed_font(PAGE) == once
     assert webfont.embed_font(once) == once
     assert webfont.subset_woff2("参保") == webfont.subset_woff2("保参")
+
+
+def test_an_unchanged_page_is_subset_once():
+    """The front page is written after every period and at the end: one subset, not three."""
+    webfont.subset_woff2.cache_clear()
+    first = webfont.embed_font(PAGE)
+    assert webfont.embed_font(PAGE) == first
+    assert webfont.embed_font(PAGE.replace("95.8%", "96.0%")) != first  # same glyphs, new text
+    info = webfont.subset_woff2.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
 
 
 def test_every_stylesheet_names_the_embedded_family_first():

@@ -18,7 +18,7 @@ import base64
 import html
 import io
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from canbao.core import fonts
 
@@ -74,8 +74,14 @@ def _subset_options():
     return options
 
 
+@lru_cache(maxsize=8)
 def subset_woff2(characters: str) -> bytes:
-    """WOFF2 bytes of Noto Sans CJK SC holding just ``characters`` (and .notdef)."""
+    """WOFF2 bytes of Noto Sans CJK SC holding just ``characters`` (and .notdef).
+
+    Kept for the same characters: a subset costs ~2 s of CPU (fontTools in pure
+    Python), and the district's front page is written again, unchanged, after
+    every period and at the end of the run.
+    """
     from fontTools import subset
     from fontTools.ttLib import TTFont
 

@@ -234,6 +234,23 @@ def _strip_if_written(task: NotebookTask) -> None:
             strip_volatile(task.output_path, task.out_dir)
 
 
+def expected_cost(task: NotebookTask) -> tuple[int, int]:
+    """A sort key, costliest first: a bulletin (HTML and a PDF) before a township notebook
+    (HTML only), and the district's bulletin, which covers every township, first of all."""
+    district_wide = task.kind == "bulletin" and "township_code" in task.parameters
+    district_wide = district_wide and not task.parameters["township_code"]
+    return (0 if district_wide else 1, 0 if task.pdf_path is not None else 1)
+
+
+def longest_first(tasks: list[NotebookTask]) -> list[NotebookTask]:
+    """The tasks in the order the worker pool should take them: the costliest first.
+
+    Two workers on ~25 notebooks: whatever starts last decides when the phase ends, so the
+    short ones go last and the workers finish close together (ties keep the given order).
+    """
+    return sorted(tasks, key=expected_cost)
+
+
 def run_tasks(
     tasks: list[NotebookTask], workers: int, *, progress: bool = True, desc: str = ""
 ) -> list[TaskResult]:
@@ -257,7 +274,7 @@ def run_tasks(
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = {pool.submit(execute_task, t): t for t in tasks}
+                futures = {pool.submit(execute_task, t): t for t in longest_first(tasks)}
                 for fut in as_completed(futures):
                     t = futures[fut]
                     try:
