@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -460,6 +461,28 @@ def test_an_unquoted_comma_rejects_its_row_by_name(district: Path) -> None:
     assert int(read) == len(t.rows) == int(loaded) + int(rejected) and int(rejected) >= 1
     findings = read_csv(exports_of(district) / "findings.csv")
     assert findings[(findings.file == "hukou.csv") & (findings.source_row == "5")].empty
+
+
+def test_a_carriage_return_inside_a_quoted_cell_reaches_the_exports_whole(
+    district: Path,
+) -> None:
+    """Old code: the run failed in the exports [run_period_failed] (IndexError): the value as
+    sent, ``"1992\r1114"``, went into field_issues.csv unquoted, and the Excel copy's reader
+    split the row at the CR. Now the cell is quoted; the CSV holds it whole, its Excel copy with the line break."""
+    path = period_of(district) / "hukou.csv"
+    t = read_table(path)
+    t.set(4, "出生日期", "1992@CR@1114")
+    write_csv(path, t, encoding="utf-8", eol="\n")
+    text = path.read_text(encoding="utf-8").replace("1992@CR@1114", '"1992\r1114"', 1)
+    path.write_bytes(text.encode("utf-8"))
+    run(district).assert_clean(0)
+    issues = read_csv(exports_of(district) / "field_issues.csv")
+    got = issues[(issues.file == "hukou.csv") & (issues.source_row == "4")]
+    assert got.value.tolist() == ["1992\r1114"]
+    assert got.reason.tolist() == ["date_invalid"]
+    book = openpyxl.load_workbook(exports_of(district) / "xlsx" / "field_issues.xlsx")
+    values = [c.value for row in book.active.iter_rows() for c in row]
+    assert "1992\n1114" in values  # XML reads a CR in text as a line end: the break shown
 
 
 def test_invisible_marks_around_ids_change_nobody(district: Path, clean_run: Path) -> None:

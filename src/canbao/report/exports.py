@@ -10,6 +10,9 @@ gets an Excel copy in ``exports/xlsx/`` (:mod:`canbao.report.excel_copies`).
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -141,8 +144,49 @@ def write_query_csv(
         batches = iter([pd.DataFrame(columns=list(columns or ()))])
     with path.open("w", encoding="utf-8", newline="") as fh:
         for i, df in enumerate(batches):
-            df.to_csv(fh, index=False, header=i == 0, lineterminator="\n", na_rep="")
+            if _holds_bare_cr(df):
+                _write_rows_quoting_cr(fh, df, header=i == 0)
+            else:
+                df.to_csv(fh, index=False, header=i == 0, lineterminator="\n", na_rep="")
     return path
+
+
+def _holds_bare_cr(df: Any) -> bool:
+    """Whether any text cell holds a carriage return (a value as sent, e.g. in rejects)."""
+    import pandas as pd
+
+    for col in df.columns:
+        s = df[col]
+        text = pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
+        if text and s.astype("string").str.contains("\r", regex=False, na=False).any():
+            return True
+    return False
+
+
+def _missing(v: Any) -> bool:
+    import pandas as pd
+
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def _write_rows_quoting_cr(fh: Any, df: Any, *, header: bool) -> None:
+    """The rows as ``to_csv`` writes them, but a cell holding ``\r`` is quoted.
+
+    The csv writer quotes a cell holding a character of its line ending; with ``\n``
+    alone a bare CR went out unquoted and a reader split the row there (the Excel
+    copies then failed). Written with ``\r\n`` as the ending, such a cell is quoted;
+    each line's own ending is then put back to ``\n``. Other cells: the same bytes.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    rows = df.itertuples(index=False, name=None)
+    if header:
+        rows = itertools.chain([tuple(df.columns)], rows)
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(["" if _missing(v) else v for v in row])
+        fh.write(buf.getvalue()[:-2] + "\n")
 
 
 def write_exports(engine: Engine, cfg: Config, ctx: PeriodContext) -> dict[str, Path]:
