@@ -14,7 +14,7 @@ from canbao.core.errors import InputError
 from canbao.core.schema import EXTRACTS
 from canbao.ingest import load_period
 from canbao.ingest.headers import fold_header
-from canbao.ingest.readers import float_text
+from canbao.ingest.xlsx_reader import float_text
 from tests.support.ingest import ENROLL_HEADER, HUKOU_HEADER, hukou_row, write_csv, write_xlsx
 
 HUKOU_ROWS = [

@@ -1,6 +1,6 @@
 """Which text encoding a CSV is in: one policy for every CSV the project reads.
 
-Extracts (streamed, :func:`canbao.ingest.readers.scan_text`) and survey returns (small,
+Extracts (streamed, :func:`canbao.ingest.csv_reader.scan_text`) and survey returns (small,
 held in memory, :func:`decode_bytes`) are decoded the same way: UTF-8 (a BOM dropped),
 else GBK, else GB18030; UTF-16 (Excel's "Unicode 文本", with or without a BOM) is
 recognised by its bytes; any other file with many NUL bytes is binary and is refused.

@@ -25,7 +25,8 @@ from canbao.core.errors import InputError
 from canbao.core.schema import EXTRACTS, Extract
 from canbao.ingest.files import find_extract_files, unexpected_files
 from canbao.ingest.headers import HeaderMap, map_headers
-from canbao.ingest.readers import RawFile, read_file, unclosed_quote
+from canbao.ingest.rawfile import RawFile
+from canbao.ingest.readers import read_file, unclosed_quote
 
 RECONCILIATION_COLUMNS = [
     "extract",
