@@ -341,6 +341,24 @@ def duckdb_memory_limit(budget: str) -> str | None:
     return f"{max(1, size_bytes(budget) * DUCKDB_SHARE // 2**20):.0f}MiB"
 
 
+def scratch_connection(*, memory_limit: str | None = None, threads: int | None = None) -> Any:
+    """An in-memory DuckDB for work beside the registry (the Excel copies read a CSV).
+
+    Every connection a run opens is made in this module, under DuckDB's share of the
+    budget (``memory_limit``, from :func:`duckdb_memory_limit`) and the thread count;
+    rows keep the order they are read in.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
 def open_registry_db(
     path: Path | str, settings: EngineConfig | None = None, *, read_only: bool = False
 ) -> DuckDBEngine:

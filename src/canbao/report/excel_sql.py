@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from canbao.core.engine import scratch_connection
 from canbao.core.xlsx import StreamedRows, text_widths
 from canbao.core.xlsx_sql import plain_text_cell_sql, text_care_sql, text_cell_sql
 
@@ -58,8 +59,6 @@ class CsvRows:
         memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
-        import duckdb
-
         self.path = csv_path
         self.rows_per_file = rows_per_file
         self.mask_cell = mask_cell
@@ -68,12 +67,7 @@ class CsvRows:
         self.digits_hint = digits_hint
         with csv_path.open(encoding="utf-8", newline="") as fh:
             self.header: list[str] = next(csv.reader(fh), [])
-        self.con = duckdb.connect()
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute("SET preserve_insertion_order = true")
+        self.con = scratch_connection(memory_limit=memory_limit, threads=threads)
         self.n = 0
         self.files = 1
         self._sample: dict[int, list[list[str]]] = {}
