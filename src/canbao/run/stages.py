@@ -122,8 +122,12 @@ def _peak_rss(reset: bool) -> int:
                     return int(line.split()[1]) * 1024
         except (OSError, ValueError, IndexError):
             pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
+    return _maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF))
+
+
+def _maxrss_bytes(use: resource.struct_rusage) -> int:
+    """``ru_maxrss`` in bytes (Linux counts KiB, macOS bytes)."""
+    return int(use.ru_maxrss if sys.platform == "darwin" else use.ru_maxrss * 1024)
 
 
 @dataclasses.dataclass
@@ -139,8 +143,7 @@ class Measurement:
 def _children() -> tuple[float, int]:
     """(CPU seconds, largest peak RSS in bytes) of the worker processes that have ended."""
     use = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = use.ru_maxrss if sys.platform == "darwin" else use.ru_maxrss * 1024
-    return use.ru_utime + use.ru_stime, int(peak)
+    return use.ru_utime + use.ru_stime, _maxrss_bytes(use)
 
 
 @contextmanager
