@@ -182,3 +182,19 @@ def test_copies_written_two_at_a_time_are_the_files_one_at_a_time_gives(tmp_path
     assert [p.name for p in two["links"]] == ["links_1.xlsx", "links_2.xlsx", "links_3.xlsx"]
     assert {p.name: p.read_bytes() for paths in two.values() for p in paths} == one_bytes
     assert sorted(p.name for p in (tmp_path / "xlsx").glob("*.xlsx")) == sorted(one_bytes)
+
+
+def test_copies_at_work_together_share_duckdbs_part_of_the_budget(tmp_path, monkeypatch):
+    # Two exports copied at once open two DuckDB connections in one process: together
+    # they keep to DuckDB's share of the budget, not twice it.
+    for name in ("links", "registry"):
+        (tmp_path / f"{name}.csv").write_text("person_id\nP1\n", encoding="utf-8")
+    seen: list[str | None] = []
+
+    def record(csv_path, out, period, **kw):
+        seen.append(kw["memory_limit"])
+        return []
+
+    monkeypatch.setattr(excel_copies, "write_excel_copy", record)
+    excel_copies.write_excel_copies(tmp_path, dt.date(2026, 11, 15), memory_limit="1024MiB")
+    assert seen == ["512MiB", "512MiB"]

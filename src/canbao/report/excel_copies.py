@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 
 from canbao.core import messages
+from canbao.core.engine import size_bytes
 from canbao.core.privacy import MASK, mask_id, mask_id_sql
 from canbao.core.xlsx import fixed_time, write_streamed_text_table, write_text_table
 
@@ -240,7 +241,7 @@ def write_excel_copies(
     ``workers`` exports are copied at once, in threads (the time goes to DuckDB and
     zlib, which let go of Python's lock; a Jupyter kernel runs threads as they are),
     the largest first; each file's bytes do not depend on the order. ``memory_limit``:
-    for each DuckDB connection that builds rows.
+    DuckDB's share of the budget, split between the connections that build rows at once.
     """
     out = exports_dir / XLSX_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -248,6 +249,8 @@ def write_excel_copies(
         old.unlink()  # this stage's own output of an earlier run
     csvs = sorted(exports_dir.glob("*.csv"))
     threads = 1 if workers > 1 else None  # one core per export when several run at once
+    if memory_limit and workers > 1:  # the connections at work together keep to the one share
+        memory_limit = f"{max(1, size_bytes(memory_limit) // workers // 2**20)}MiB"
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         running = {
             p: pool.submit(
