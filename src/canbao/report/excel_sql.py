@@ -148,8 +148,7 @@ class CsvRows:
         """
         self._look = look
         width = len(self.header)
-        ids = [f"strlen(r{j}) <> length(r{j})" for j, c in enumerate(self.header)
-               if c in self.ascii_only]  # fmt: skip
+        ids = self._non_ascii_in_id_columns()
         shown = [  # whole ID numbers as written (masked): the tests see the cells' text
             self.mask_sql(c, f"r{j}") if c in self.ascii_only else f"r{j}"
             for j, c in enumerate(self.header)
@@ -171,6 +170,14 @@ class CsvRows:
             FROM ({self._rows})
         """).to_arrow_reader(BATCH_ROWS)
 
+    def _non_ascii_in_id_columns(self) -> list[str]:
+        """One test per ID column: its text holds a non-ASCII character (bytes ≠ characters)."""
+        return [
+            f"strlen(r{j}) <> length(r{j})"
+            for j, c in enumerate(self.header)
+            if c in self.ascii_only
+        ]
+
     def _ref(self, j: int) -> str:
         return f"'{_letter(j)}' || r"
 
@@ -179,8 +186,7 @@ class CsvRows:
         width = len(self.header)
         raw = [f"r{j}" for j in range(width)]
         odd = [f"regexp_matches(concat({', '.join(raw)}), '{_OTHER_DIGIT}')"]
-        odd += [f"strlen(r{j}) <> length(r{j})" for j, c in enumerate(self.header)
-                if c in self.ascii_only]  # fmt: skip
+        odd += self._non_ascii_in_id_columns()
         masked = ", ".join(
             f"{self.mask_sql(c, f'r{j}')} AS v{j}" for j, c in enumerate(self.header)
         )
