@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from canbao.core.context import is_folder_noise
 from canbao.core.engine import Engine, transaction
 from canbao.core.errors import InputError
 from canbao.core.privacy import mask_id
@@ -141,7 +142,7 @@ def import_decisions(engine: Engine, decisions_dir: Path) -> int:
     """
     engine.execute(create_decisions_sql())
     files = sorted(Path(decisions_dir).glob("*.xlsx")) if Path(decisions_dir).is_dir() else []
-    frames = [read_decision_workbook(p) for p in files if not p.name.startswith("~$")]
+    frames = [read_decision_workbook(p) for p in files if not is_folder_noise(Path(p.name))]
     frames = [f for f in frames if len(f)]
     if not frames:
         return 0

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from canbao.core import text
+from canbao.core.context import is_folder_noise
 from canbao.ingest.decoding import decode_bytes
 from canbao.ingest.workbook import (
     OLE_SIGNATURE,
@@ -55,26 +56,20 @@ def _path_township(rel: str) -> str | None:
 
 # Suffixes read as returns (by content: an xlsx saved under .xls is still read).
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-# What a computer leaves in a folder, never sent by anyone: not reported.
-_SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 
 
 def return_files(folder: Path) -> list[Path]:
     """Every file under ``folder`` (sub-folders too) that someone sent, in name order.
 
-    Excel's lock files (``~$…``), hidden files and Thumbs.db / desktop.ini are left
-    out; any other file (a scan, a Word file) is listed so the import can report it.
+    What the tools around a folder leave in it (Excel's ``~$…`` owner files, hidden
+    files, Thumbs.db…: :func:`canbao.core.context.is_folder_noise`, the extracts' rule)
+    is left out; any other file (a scan, a Word file) is listed so the import can report it.
     """
     if not folder.is_dir():
         return []
-    out = []
-    for p in folder.rglob("*"):
-        rel = p.relative_to(folder)
-        if not p.is_file() or p.name.lower() in _SYSTEM_FILES:
-            continue
-        if any(part.startswith((".", "~$")) for part in rel.parts):
-            continue
-        out.append(p)
+    out = [
+        p for p in folder.rglob("*") if p.is_file() and not is_folder_noise(p.relative_to(folder))
+    ]
     return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
 
 
